@@ -1,0 +1,2 @@
+/** @file Public API of @seal/engine. */
+export {};

@@ -1,2 +1,4 @@
 /** @file Public API of @seal/coordinator. */
-export {};
+export * from './errors';
+export * from './roles';
+export * from './seeds';

@@ -106,6 +106,10 @@ export enum RejectReason {
   NON_FINITE_LOSS = 4,
   /** OVER_BUDGET - The self-edit asked for more compute than the cost cap allows. */
   OVER_BUDGET = 5,
+  /** ADAPTER_MISMATCH - The adapter that was scored is not the one that was trained. */
+  ADAPTER_MISMATCH = 6,
+  /** OTHER - Any other failure confined to this self-edit; reject_detail says what. */
+  OTHER = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -129,6 +133,12 @@ export function rejectReasonFromJSON(object: any): RejectReason {
     case 5:
     case "REJECT_REASON_OVER_BUDGET":
       return RejectReason.OVER_BUDGET;
+    case 6:
+    case "REJECT_REASON_ADAPTER_MISMATCH":
+      return RejectReason.ADAPTER_MISMATCH;
+    case 7:
+    case "REJECT_REASON_OTHER":
+      return RejectReason.OTHER;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -150,6 +160,10 @@ export function rejectReasonToJSON(object: RejectReason): string {
       return "REJECT_REASON_NON_FINITE_LOSS";
     case RejectReason.OVER_BUDGET:
       return "REJECT_REASON_OVER_BUDGET";
+    case RejectReason.ADAPTER_MISMATCH:
+      return "REJECT_REASON_ADAPTER_MISMATCH";
+    case RejectReason.OTHER:
+      return "REJECT_REASON_OTHER";
     case RejectReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -236,8 +250,8 @@ export interface EvaluationRepeat {
   /** The seed this repetition trained with. */
   seed: number;
   /**
-   * Lower-case hex sha256 of the adapter weights actually trained and used for scoring; empty
-   * when training was skipped. The coordinator rejects results whose adapter was never applied.
+   * Lower-case hex sha256 of the adapter weights training produced; empty when training was
+   * skipped.
    */
   adapterSha256: string;
   /** Score of the adapted checkpoint. */
@@ -245,7 +259,14 @@ export interface EvaluationRepeat {
     | Score
     | undefined;
   /** What training did. */
-  training: TrainingStats | undefined;
+  training:
+    | TrainingStats
+    | undefined;
+  /**
+   * Lower-case hex sha256 of the adapter weights bound in the scoring session. Must equal
+   * adapter_sha256: the coordinator rejects results whose trained adapter was never applied.
+   */
+  evaluatedAdapterSha256: string;
 }
 
 /** Wall-clock seconds per phase of an evaluation. */
@@ -289,7 +310,11 @@ export interface EvaluateResponse {
   /** Human-readable detail for reject_reason. */
   rejectDetail: string;
   /** Where the time went. */
-  timings: EvaluationTimings | undefined;
+  timings:
+    | EvaluationTimings
+    | undefined;
+  /** Mean adapted accuracy over repetitions (equals the baseline accuracy when rejected). */
+  meanAdaptedAccuracy: number;
 }
 
 /** One message of an EvaluateStream call. */
@@ -334,8 +359,6 @@ export interface LoadCheckpointHeader {
    * configured shared-storage root (paths escaping the root are rejected).
    */
   sharedPath: string;
-  /** Make this checkpoint the default base for evaluations that name no checkpoint. */
-  makeDefault: boolean;
 }
 
 /** One message of a LoadCheckpoint stream: the header first, then chunks. */
@@ -381,10 +404,16 @@ export interface StudentServiceInfoResponse {
   inFlight: number;
   /** Checkpoints loaded and verified. */
   loadedCheckpoints: CheckpointRef[];
-  /** Id of the default base checkpoint, if any. */
-  defaultCheckpointId: string;
+  /** The student's own base checkpoint (used in "separated" mode); unset until one is loaded. */
+  baseCheckpoint:
+    | CheckpointRef
+    | undefined;
   /** The serving process. */
-  server: ServerInfo | undefined;
+  server:
+    | ServerInfo
+    | undefined;
+  /** Stable name of this replica, for progress reports and the journal. */
+  studentId: string;
 }
 
 function createBaseEvalSpec(): EvalSpec {
@@ -1008,7 +1037,7 @@ export const QuestionResult: MessageFns<QuestionResult> = {
 };
 
 function createBaseEvaluationRepeat(): EvaluationRepeat {
-  return { repeat: 0, seed: 0, adapterSha256: "", adapted: undefined, training: undefined };
+  return { repeat: 0, seed: 0, adapterSha256: "", adapted: undefined, training: undefined, evaluatedAdapterSha256: "" };
 }
 
 export const EvaluationRepeat: MessageFns<EvaluationRepeat> = {
@@ -1027,6 +1056,9 @@ export const EvaluationRepeat: MessageFns<EvaluationRepeat> = {
     }
     if (message.training !== undefined) {
       TrainingStats.encode(message.training, writer.uint32(42).fork()).join();
+    }
+    if (message.evaluatedAdapterSha256 !== "") {
+      writer.uint32(50).string(message.evaluatedAdapterSha256);
     }
     return writer;
   },
@@ -1084,6 +1116,14 @@ export const EvaluationRepeat: MessageFns<EvaluationRepeat> = {
             message.training = TrainingStats.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.evaluatedAdapterSha256 = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1107,6 +1147,11 @@ export const EvaluationRepeat: MessageFns<EvaluationRepeat> = {
         : "",
       adapted: isSet(object.adapted) ? Score.fromJSON(object.adapted) : undefined,
       training: isSet(object.training) ? TrainingStats.fromJSON(object.training) : undefined,
+      evaluatedAdapterSha256: isSet(object.evaluatedAdapterSha256)
+        ? globalThis.String(object.evaluatedAdapterSha256)
+        : isSet(object.evaluated_adapter_sha256)
+        ? globalThis.String(object.evaluated_adapter_sha256)
+        : "",
     };
   },
 
@@ -1127,6 +1172,9 @@ export const EvaluationRepeat: MessageFns<EvaluationRepeat> = {
     if (message.training !== undefined) {
       obj.training = TrainingStats.toJSON(message.training);
     }
+    if (message.evaluatedAdapterSha256 !== "") {
+      obj.evaluatedAdapterSha256 = message.evaluatedAdapterSha256;
+    }
     return obj;
   },
 
@@ -1144,6 +1192,7 @@ export const EvaluationRepeat: MessageFns<EvaluationRepeat> = {
     message.training = (object.training !== undefined && object.training !== null)
       ? TrainingStats.fromPartial(object.training)
       : undefined;
+    message.evaluatedAdapterSha256 = object.evaluatedAdapterSha256 ?? "";
     return message;
   },
 };
@@ -1333,6 +1382,7 @@ function createBaseEvaluateResponse(): EvaluateResponse {
     rejectReason: 0,
     rejectDetail: "",
     timings: undefined,
+    meanAdaptedAccuracy: 0,
   };
 }
 
@@ -1367,6 +1417,9 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
     }
     if (message.timings !== undefined) {
       EvaluationTimings.encode(message.timings, writer.uint32(82).fork()).join();
+    }
+    if (message.meanAdaptedAccuracy !== 0) {
+      writer.uint32(89).double(message.meanAdaptedAccuracy);
     }
     return writer;
   },
@@ -1464,6 +1517,14 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
             message.timings = EvaluationTimings.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.meanAdaptedAccuracy = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1516,6 +1577,11 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
         ? globalThis.String(object.reject_detail)
         : "",
       timings: isSet(object.timings) ? EvaluationTimings.fromJSON(object.timings) : undefined,
+      meanAdaptedAccuracy: isSet(object.meanAdaptedAccuracy)
+        ? globalThis.Number(object.meanAdaptedAccuracy)
+        : isSet(object.mean_adapted_accuracy)
+        ? globalThis.Number(object.mean_adapted_accuracy)
+        : 0,
     };
   },
 
@@ -1551,6 +1617,9 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
     if (message.timings !== undefined) {
       obj.timings = EvaluationTimings.toJSON(message.timings);
     }
+    if (message.meanAdaptedAccuracy !== 0) {
+      obj.meanAdaptedAccuracy = floatToJson(message.meanAdaptedAccuracy);
+    }
     return obj;
   },
 
@@ -1575,6 +1644,7 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
     message.timings = (object.timings !== undefined && object.timings !== null)
       ? EvaluationTimings.fromPartial(object.timings)
       : undefined;
+    message.meanAdaptedAccuracy = object.meanAdaptedAccuracy ?? 0;
     return message;
   },
 };
@@ -1859,7 +1929,7 @@ export const EvaluateStreamResponse: MessageFns<EvaluateStreamResponse> = {
 };
 
 function createBaseLoadCheckpointHeader(): LoadCheckpointHeader {
-  return { idempotencyKey: "", checkpoint: undefined, sharedPath: "", makeDefault: false };
+  return { idempotencyKey: "", checkpoint: undefined, sharedPath: "" };
 }
 
 export const LoadCheckpointHeader: MessageFns<LoadCheckpointHeader> = {
@@ -1872,9 +1942,6 @@ export const LoadCheckpointHeader: MessageFns<LoadCheckpointHeader> = {
     }
     if (message.sharedPath !== "") {
       writer.uint32(26).string(message.sharedPath);
-    }
-    if (message.makeDefault !== false) {
-      writer.uint32(32).bool(message.makeDefault);
     }
     return writer;
   },
@@ -1916,14 +1983,6 @@ export const LoadCheckpointHeader: MessageFns<LoadCheckpointHeader> = {
             message.sharedPath = reader.string();
             continue;
           }
-          case 4: {
-            if (tag !== 32) {
-              break;
-            }
-
-            message.makeDefault = reader.bool();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1949,11 +2008,6 @@ export const LoadCheckpointHeader: MessageFns<LoadCheckpointHeader> = {
         : isSet(object.shared_path)
         ? globalThis.String(object.shared_path)
         : "",
-      makeDefault: isSet(object.makeDefault)
-        ? globalThis.Boolean(object.makeDefault)
-        : isSet(object.make_default)
-        ? globalThis.Boolean(object.make_default)
-        : false,
     };
   },
 
@@ -1968,9 +2022,6 @@ export const LoadCheckpointHeader: MessageFns<LoadCheckpointHeader> = {
     if (message.sharedPath !== "") {
       obj.sharedPath = message.sharedPath;
     }
-    if (message.makeDefault !== false) {
-      obj.makeDefault = message.makeDefault;
-    }
     return obj;
   },
 
@@ -1984,7 +2035,6 @@ export const LoadCheckpointHeader: MessageFns<LoadCheckpointHeader> = {
       ? CheckpointRef.fromPartial(object.checkpoint)
       : undefined;
     message.sharedPath = object.sharedPath ?? "";
-    message.makeDefault = object.makeDefault ?? false;
     return message;
   },
 };
@@ -2275,8 +2325,9 @@ function createBaseStudentServiceInfoResponse(): StudentServiceInfoResponse {
     capacity: 0,
     inFlight: 0,
     loadedCheckpoints: [],
-    defaultCheckpointId: "",
+    baseCheckpoint: undefined,
     server: undefined,
+    studentId: "",
   };
 }
 
@@ -2294,11 +2345,14 @@ export const StudentServiceInfoResponse: MessageFns<StudentServiceInfoResponse> 
     for (const v of message.loadedCheckpoints) {
       CheckpointRef.encode(v!, writer.uint32(34).fork()).join();
     }
-    if (message.defaultCheckpointId !== "") {
-      writer.uint32(42).string(message.defaultCheckpointId);
+    if (message.baseCheckpoint !== undefined) {
+      CheckpointRef.encode(message.baseCheckpoint, writer.uint32(42).fork()).join();
     }
     if (message.server !== undefined) {
       ServerInfo.encode(message.server, writer.uint32(50).fork()).join();
+    }
+    if (message.studentId !== "") {
+      writer.uint32(58).string(message.studentId);
     }
     return writer;
   },
@@ -2353,7 +2407,7 @@ export const StudentServiceInfoResponse: MessageFns<StudentServiceInfoResponse> 
               break;
             }
 
-            message.defaultCheckpointId = reader.string();
+            message.baseCheckpoint = CheckpointRef.decode(reader, reader.uint32());
             continue;
           }
           case 6: {
@@ -2362,6 +2416,14 @@ export const StudentServiceInfoResponse: MessageFns<StudentServiceInfoResponse> 
             }
 
             message.server = ServerInfo.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.studentId = reader.string();
             continue;
           }
         }
@@ -2390,12 +2452,17 @@ export const StudentServiceInfoResponse: MessageFns<StudentServiceInfoResponse> 
         : globalThis.Array.isArray(object?.loaded_checkpoints)
         ? object.loaded_checkpoints.map((e: any) => CheckpointRef.fromJSON(e))
         : [],
-      defaultCheckpointId: isSet(object.defaultCheckpointId)
-        ? globalThis.String(object.defaultCheckpointId)
-        : isSet(object.default_checkpoint_id)
-        ? globalThis.String(object.default_checkpoint_id)
-        : "",
+      baseCheckpoint: isSet(object.baseCheckpoint)
+        ? CheckpointRef.fromJSON(object.baseCheckpoint)
+        : isSet(object.base_checkpoint)
+        ? CheckpointRef.fromJSON(object.base_checkpoint)
+        : undefined,
       server: isSet(object.server) ? ServerInfo.fromJSON(object.server) : undefined,
+      studentId: isSet(object.studentId)
+        ? globalThis.String(object.studentId)
+        : isSet(object.student_id)
+        ? globalThis.String(object.student_id)
+        : "",
     };
   },
 
@@ -2413,11 +2480,14 @@ export const StudentServiceInfoResponse: MessageFns<StudentServiceInfoResponse> 
     if (message.loadedCheckpoints?.length) {
       obj.loadedCheckpoints = message.loadedCheckpoints.map((e) => CheckpointRef.toJSON(e));
     }
-    if (message.defaultCheckpointId !== "") {
-      obj.defaultCheckpointId = message.defaultCheckpointId;
+    if (message.baseCheckpoint !== undefined) {
+      obj.baseCheckpoint = CheckpointRef.toJSON(message.baseCheckpoint);
     }
     if (message.server !== undefined) {
       obj.server = ServerInfo.toJSON(message.server);
+    }
+    if (message.studentId !== "") {
+      obj.studentId = message.studentId;
     }
     return obj;
   },
@@ -2433,10 +2503,13 @@ export const StudentServiceInfoResponse: MessageFns<StudentServiceInfoResponse> 
     message.capacity = object.capacity ?? 0;
     message.inFlight = object.inFlight ?? 0;
     message.loadedCheckpoints = object.loadedCheckpoints?.map((e) => CheckpointRef.fromPartial(e)) || [];
-    message.defaultCheckpointId = object.defaultCheckpointId ?? "";
+    message.baseCheckpoint = (object.baseCheckpoint !== undefined && object.baseCheckpoint !== null)
+      ? CheckpointRef.fromPartial(object.baseCheckpoint)
+      : undefined;
     message.server = (object.server !== undefined && object.server !== null)
       ? ServerInfo.fromPartial(object.server)
       : undefined;
+    message.studentId = object.studentId ?? "";
     return message;
   },
 };

@@ -36,23 +36,26 @@ import {
   TrainingStats,
 } from "./types";
 
-/** Asks for n self-edits about one context. */
+/** Asks for n self-edits about each of some contexts. */
 export interface GenerateSelfEditsRequest {
-  /** Teacher checkpoint to sample from; empty means the teacher's current checkpoint. */
-  checkpointId: string;
-  /** The context to write about (for knowledge, only title and passage are shown to the model). */
-  context:
-    | Context
+  /** Teacher checkpoint to sample from (the current policy); unset means the teacher's current one. */
+  checkpoint:
+    | CheckpointRef
     | undefined;
+  /**
+   * The contexts to write about (for knowledge, only title and passage are shown to the model);
+   * must be non-empty.
+   */
+  contexts: Context[];
   /** Prompt template. */
   promptStyle: PromptStyle;
-  /** Number of self-edits; must be > 0. */
+  /** Self-edits per context (K); must be > 0. */
   n: number;
   /** Decoding settings. */
   sampling:
     | SamplingParams
     | undefined;
-  /** Base seed; self-edit i samples with a seed derived from (seed, i). */
+  /** Round seed; self-edit k of context c samples with a seed derived from (seed, c.id, k). */
   seed: number;
 }
 
@@ -66,10 +69,15 @@ export interface GenerateSelfEditsResponse {
 export interface UpdateRequest {
   /** Client-chosen key; a retried update with the same key returns the first result. Required. */
   idempotencyKey: string;
-  /** Checkpoint to start from; empty means the teacher's current checkpoint. */
-  baseCheckpointId: string;
-  /** Id for the new checkpoint (e.g. "teacher-r1"); must not exist yet. */
-  newCheckpointId: string;
+  /** Checkpoint to start from; must be one the teacher holds. */
+  baseCheckpoint:
+    | CheckpointRef
+    | undefined;
+  /**
+   * Merge the trained adapter into full weights (SEAL's merge_and_unload); otherwise the new
+   * checkpoint is the base plus a separate adapter.
+   */
+  merge: boolean;
   /** Kept (prompt, completion) pairs; must be non-empty. */
   pairs: TrainingPair[];
   /** Fine-tuning settings (loss on completion tokens for SEAL's M-step). */
@@ -78,13 +86,11 @@ export interface UpdateRequest {
     | undefined;
   /** Training seed. */
   seed: number;
-  /** Make the new checkpoint the teacher's current one. */
-  makeCurrent: boolean;
 }
 
 /** The result of an M-step. */
 export interface UpdateResponse {
-  /** The new checkpoint (adapter merged into the weights). */
+  /** The new, complete checkpoint; it becomes the teacher's current one. */
   checkpoint:
     | CheckpointRef
     | undefined;
@@ -123,27 +129,31 @@ export interface TeacherServiceInfoResponse {
   model:
     | ModelInfo
     | undefined;
-  /** The checkpoint GenerateSelfEdits uses by default. */
+  /** The checkpoint GenerateSelfEdits uses by default (the latest M-step's output). */
   currentCheckpoint:
     | CheckpointRef
     | undefined;
   /** Every checkpoint the teacher can serve. */
   checkpoints: CheckpointRef[];
   /** The serving process. */
-  server: ServerInfo | undefined;
+  server:
+    | ServerInfo
+    | undefined;
+  /** The checkpoint a fresh run starts from; unset until the teacher has a model. */
+  baseCheckpoint: CheckpointRef | undefined;
 }
 
 function createBaseGenerateSelfEditsRequest(): GenerateSelfEditsRequest {
-  return { checkpointId: "", context: undefined, promptStyle: 0, n: 0, sampling: undefined, seed: 0 };
+  return { checkpoint: undefined, contexts: [], promptStyle: 0, n: 0, sampling: undefined, seed: 0 };
 }
 
 export const GenerateSelfEditsRequest: MessageFns<GenerateSelfEditsRequest> = {
   encode(message: GenerateSelfEditsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.checkpointId !== "") {
-      writer.uint32(10).string(message.checkpointId);
+    if (message.checkpoint !== undefined) {
+      CheckpointRef.encode(message.checkpoint, writer.uint32(10).fork()).join();
     }
-    if (message.context !== undefined) {
-      Context.encode(message.context, writer.uint32(18).fork()).join();
+    for (const v of message.contexts) {
+      Context.encode(v!, writer.uint32(18).fork()).join();
     }
     if (message.promptStyle !== 0) {
       writer.uint32(24).int32(message.promptStyle);
@@ -178,7 +188,7 @@ export const GenerateSelfEditsRequest: MessageFns<GenerateSelfEditsRequest> = {
               break;
             }
 
-            message.checkpointId = reader.string();
+            message.checkpoint = CheckpointRef.decode(reader, reader.uint32());
             continue;
           }
           case 2: {
@@ -186,7 +196,7 @@ export const GenerateSelfEditsRequest: MessageFns<GenerateSelfEditsRequest> = {
               break;
             }
 
-            message.context = Context.decode(reader, reader.uint32());
+            message.contexts.push(Context.decode(reader, reader.uint32()));
             continue;
           }
           case 3: {
@@ -235,12 +245,8 @@ export const GenerateSelfEditsRequest: MessageFns<GenerateSelfEditsRequest> = {
 
   fromJSON(object: any): GenerateSelfEditsRequest {
     return {
-      checkpointId: isSet(object.checkpointId)
-        ? globalThis.String(object.checkpointId)
-        : isSet(object.checkpoint_id)
-        ? globalThis.String(object.checkpoint_id)
-        : "",
-      context: isSet(object.context) ? Context.fromJSON(object.context) : undefined,
+      checkpoint: isSet(object.checkpoint) ? CheckpointRef.fromJSON(object.checkpoint) : undefined,
+      contexts: globalThis.Array.isArray(object?.contexts) ? object.contexts.map((e: any) => Context.fromJSON(e)) : [],
       promptStyle: isSet(object.promptStyle)
         ? promptStyleFromJSON(object.promptStyle)
         : isSet(object.prompt_style)
@@ -254,11 +260,11 @@ export const GenerateSelfEditsRequest: MessageFns<GenerateSelfEditsRequest> = {
 
   toJSON(message: GenerateSelfEditsRequest): unknown {
     const obj: any = {};
-    if (message.checkpointId !== "") {
-      obj.checkpointId = message.checkpointId;
+    if (message.checkpoint !== undefined) {
+      obj.checkpoint = CheckpointRef.toJSON(message.checkpoint);
     }
-    if (message.context !== undefined) {
-      obj.context = Context.toJSON(message.context);
+    if (message.contexts?.length) {
+      obj.contexts = message.contexts.map((e) => Context.toJSON(e));
     }
     if (message.promptStyle !== 0) {
       obj.promptStyle = promptStyleToJSON(message.promptStyle);
@@ -280,10 +286,10 @@ export const GenerateSelfEditsRequest: MessageFns<GenerateSelfEditsRequest> = {
   },
   fromPartial(object: DeepPartial<GenerateSelfEditsRequest>): GenerateSelfEditsRequest {
     const message = createBaseGenerateSelfEditsRequest();
-    message.checkpointId = object.checkpointId ?? "";
-    message.context = (object.context !== undefined && object.context !== null)
-      ? Context.fromPartial(object.context)
+    message.checkpoint = (object.checkpoint !== undefined && object.checkpoint !== null)
+      ? CheckpointRef.fromPartial(object.checkpoint)
       : undefined;
+    message.contexts = object.contexts?.map((e) => Context.fromPartial(e)) || [];
     message.promptStyle = object.promptStyle ?? 0;
     message.n = object.n ?? 0;
     message.sampling = (object.sampling !== undefined && object.sampling !== null)
@@ -370,15 +376,7 @@ export const GenerateSelfEditsResponse: MessageFns<GenerateSelfEditsResponse> = 
 };
 
 function createBaseUpdateRequest(): UpdateRequest {
-  return {
-    idempotencyKey: "",
-    baseCheckpointId: "",
-    newCheckpointId: "",
-    pairs: [],
-    sft: undefined,
-    seed: 0,
-    makeCurrent: false,
-  };
+  return { idempotencyKey: "", baseCheckpoint: undefined, merge: false, pairs: [], sft: undefined, seed: 0 };
 }
 
 export const UpdateRequest: MessageFns<UpdateRequest> = {
@@ -386,11 +384,11 @@ export const UpdateRequest: MessageFns<UpdateRequest> = {
     if (message.idempotencyKey !== "") {
       writer.uint32(10).string(message.idempotencyKey);
     }
-    if (message.baseCheckpointId !== "") {
-      writer.uint32(18).string(message.baseCheckpointId);
+    if (message.baseCheckpoint !== undefined) {
+      CheckpointRef.encode(message.baseCheckpoint, writer.uint32(18).fork()).join();
     }
-    if (message.newCheckpointId !== "") {
-      writer.uint32(26).string(message.newCheckpointId);
+    if (message.merge !== false) {
+      writer.uint32(24).bool(message.merge);
     }
     for (const v of message.pairs) {
       TrainingPair.encode(v!, writer.uint32(34).fork()).join();
@@ -400,9 +398,6 @@ export const UpdateRequest: MessageFns<UpdateRequest> = {
     }
     if (message.seed !== 0) {
       writer.uint32(48).uint32(message.seed);
-    }
-    if (message.makeCurrent !== false) {
-      writer.uint32(56).bool(message.makeCurrent);
     }
     return writer;
   },
@@ -433,15 +428,15 @@ export const UpdateRequest: MessageFns<UpdateRequest> = {
               break;
             }
 
-            message.baseCheckpointId = reader.string();
+            message.baseCheckpoint = CheckpointRef.decode(reader, reader.uint32());
             continue;
           }
           case 3: {
-            if (tag !== 26) {
+            if (tag !== 24) {
               break;
             }
 
-            message.newCheckpointId = reader.string();
+            message.merge = reader.bool();
             continue;
           }
           case 4: {
@@ -468,14 +463,6 @@ export const UpdateRequest: MessageFns<UpdateRequest> = {
             message.seed = reader.uint32();
             continue;
           }
-          case 7: {
-            if (tag !== 56) {
-              break;
-            }
-
-            message.makeCurrent = reader.bool();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -495,24 +482,15 @@ export const UpdateRequest: MessageFns<UpdateRequest> = {
         : isSet(object.idempotency_key)
         ? globalThis.String(object.idempotency_key)
         : "",
-      baseCheckpointId: isSet(object.baseCheckpointId)
-        ? globalThis.String(object.baseCheckpointId)
-        : isSet(object.base_checkpoint_id)
-        ? globalThis.String(object.base_checkpoint_id)
-        : "",
-      newCheckpointId: isSet(object.newCheckpointId)
-        ? globalThis.String(object.newCheckpointId)
-        : isSet(object.new_checkpoint_id)
-        ? globalThis.String(object.new_checkpoint_id)
-        : "",
+      baseCheckpoint: isSet(object.baseCheckpoint)
+        ? CheckpointRef.fromJSON(object.baseCheckpoint)
+        : isSet(object.base_checkpoint)
+        ? CheckpointRef.fromJSON(object.base_checkpoint)
+        : undefined,
+      merge: isSet(object.merge) ? globalThis.Boolean(object.merge) : false,
       pairs: globalThis.Array.isArray(object?.pairs) ? object.pairs.map((e: any) => TrainingPair.fromJSON(e)) : [],
       sft: isSet(object.sft) ? SftConfig.fromJSON(object.sft) : undefined,
       seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
-      makeCurrent: isSet(object.makeCurrent)
-        ? globalThis.Boolean(object.makeCurrent)
-        : isSet(object.make_current)
-        ? globalThis.Boolean(object.make_current)
-        : false,
     };
   },
 
@@ -521,11 +499,11 @@ export const UpdateRequest: MessageFns<UpdateRequest> = {
     if (message.idempotencyKey !== "") {
       obj.idempotencyKey = message.idempotencyKey;
     }
-    if (message.baseCheckpointId !== "") {
-      obj.baseCheckpointId = message.baseCheckpointId;
+    if (message.baseCheckpoint !== undefined) {
+      obj.baseCheckpoint = CheckpointRef.toJSON(message.baseCheckpoint);
     }
-    if (message.newCheckpointId !== "") {
-      obj.newCheckpointId = message.newCheckpointId;
+    if (message.merge !== false) {
+      obj.merge = message.merge;
     }
     if (message.pairs?.length) {
       obj.pairs = message.pairs.map((e) => TrainingPair.toJSON(e));
@@ -536,9 +514,6 @@ export const UpdateRequest: MessageFns<UpdateRequest> = {
     if (message.seed !== 0) {
       obj.seed = Math.round(message.seed);
     }
-    if (message.makeCurrent !== false) {
-      obj.makeCurrent = message.makeCurrent;
-    }
     return obj;
   },
 
@@ -548,12 +523,13 @@ export const UpdateRequest: MessageFns<UpdateRequest> = {
   fromPartial(object: DeepPartial<UpdateRequest>): UpdateRequest {
     const message = createBaseUpdateRequest();
     message.idempotencyKey = object.idempotencyKey ?? "";
-    message.baseCheckpointId = object.baseCheckpointId ?? "";
-    message.newCheckpointId = object.newCheckpointId ?? "";
+    message.baseCheckpoint = (object.baseCheckpoint !== undefined && object.baseCheckpoint !== null)
+      ? CheckpointRef.fromPartial(object.baseCheckpoint)
+      : undefined;
+    message.merge = object.merge ?? false;
     message.pairs = object.pairs?.map((e) => TrainingPair.fromPartial(e)) || [];
     message.sft = (object.sft !== undefined && object.sft !== null) ? SftConfig.fromPartial(object.sft) : undefined;
     message.seed = object.seed ?? 0;
-    message.makeCurrent = object.makeCurrent ?? false;
     return message;
   },
 };
@@ -894,7 +870,13 @@ export const TeacherServiceInfoRequest: MessageFns<TeacherServiceInfoRequest> = 
 };
 
 function createBaseTeacherServiceInfoResponse(): TeacherServiceInfoResponse {
-  return { model: undefined, currentCheckpoint: undefined, checkpoints: [], server: undefined };
+  return {
+    model: undefined,
+    currentCheckpoint: undefined,
+    checkpoints: [],
+    server: undefined,
+    baseCheckpoint: undefined,
+  };
 }
 
 export const TeacherServiceInfoResponse: MessageFns<TeacherServiceInfoResponse> = {
@@ -910,6 +892,9 @@ export const TeacherServiceInfoResponse: MessageFns<TeacherServiceInfoResponse> 
     }
     if (message.server !== undefined) {
       ServerInfo.encode(message.server, writer.uint32(34).fork()).join();
+    }
+    if (message.baseCheckpoint !== undefined) {
+      CheckpointRef.encode(message.baseCheckpoint, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -959,6 +944,14 @@ export const TeacherServiceInfoResponse: MessageFns<TeacherServiceInfoResponse> 
             message.server = ServerInfo.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.baseCheckpoint = CheckpointRef.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -983,6 +976,11 @@ export const TeacherServiceInfoResponse: MessageFns<TeacherServiceInfoResponse> 
         ? object.checkpoints.map((e: any) => CheckpointRef.fromJSON(e))
         : [],
       server: isSet(object.server) ? ServerInfo.fromJSON(object.server) : undefined,
+      baseCheckpoint: isSet(object.baseCheckpoint)
+        ? CheckpointRef.fromJSON(object.baseCheckpoint)
+        : isSet(object.base_checkpoint)
+        ? CheckpointRef.fromJSON(object.base_checkpoint)
+        : undefined,
     };
   },
 
@@ -999,6 +997,9 @@ export const TeacherServiceInfoResponse: MessageFns<TeacherServiceInfoResponse> 
     }
     if (message.server !== undefined) {
       obj.server = ServerInfo.toJSON(message.server);
+    }
+    if (message.baseCheckpoint !== undefined) {
+      obj.baseCheckpoint = CheckpointRef.toJSON(message.baseCheckpoint);
     }
     return obj;
   },
@@ -1018,6 +1019,9 @@ export const TeacherServiceInfoResponse: MessageFns<TeacherServiceInfoResponse> 
     message.server = (object.server !== undefined && object.server !== null)
       ? ServerInfo.fromPartial(object.server)
       : undefined;
+    message.baseCheckpoint = (object.baseCheckpoint !== undefined && object.baseCheckpoint !== null)
+      ? CheckpointRef.fromPartial(object.baseCheckpoint)
+      : undefined;
     return message;
   },
 };
@@ -1028,7 +1032,7 @@ export const TeacherServiceInfoResponse: MessageFns<TeacherServiceInfoResponse> 
  */
 export type TeacherServiceService = typeof TeacherServiceService;
 export const TeacherServiceService = {
-  /** Samples n self-edits for one context, streamed as each finishes. */
+  /** Samples n self-edits for each context, streamed as each finishes, in any order. */
   generateSelfEdits: {
     path: "/seal.v1.TeacherService/GenerateSelfEdits" as const,
     requestStream: false as const,
@@ -1079,7 +1083,7 @@ export const TeacherServiceService = {
 } as const;
 
 export interface TeacherServiceServer extends UntypedServiceImplementation {
-  /** Samples n self-edits for one context, streamed as each finishes. */
+  /** Samples n self-edits for each context, streamed as each finishes, in any order. */
   generateSelfEdits: handleServerStreamingCall<GenerateSelfEditsRequest, GenerateSelfEditsResponse>;
   /**
    * M-step: fine-tunes the teacher on the kept (prompt, completion) pairs and stores the result as
@@ -1093,7 +1097,7 @@ export interface TeacherServiceServer extends UntypedServiceImplementation {
 }
 
 export interface TeacherServiceClient extends Client {
-  /** Samples n self-edits for one context, streamed as each finishes. */
+  /** Samples n self-edits for each context, streamed as each finishes, in any order. */
   generateSelfEdits(
     request: GenerateSelfEditsRequest,
     options?: Partial<CallOptions>,

@@ -7,6 +7,49 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 
+/** How a question relates to its passage. */
+export enum QuestionKind {
+  /** UNSPECIFIED - Not recorded. */
+  UNSPECIFIED = 0,
+  /** DIRECT - The passage states the answer. */
+  DIRECT = 1,
+  /** IMPLIED - The answer follows from the passage but is not stated in it. */
+  IMPLIED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function questionKindFromJSON(object: any): QuestionKind {
+  switch (object) {
+    case 0:
+    case "QUESTION_KIND_UNSPECIFIED":
+      return QuestionKind.UNSPECIFIED;
+    case 1:
+    case "QUESTION_KIND_DIRECT":
+      return QuestionKind.DIRECT;
+    case 2:
+    case "QUESTION_KIND_IMPLIED":
+      return QuestionKind.IMPLIED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return QuestionKind.UNRECOGNIZED;
+  }
+}
+
+export function questionKindToJSON(object: QuestionKind): string {
+  switch (object) {
+    case QuestionKind.UNSPECIFIED:
+      return "QUESTION_KIND_UNSPECIFIED";
+    case QuestionKind.DIRECT:
+      return "QUESTION_KIND_DIRECT";
+    case QuestionKind.IMPLIED:
+      return "QUESTION_KIND_IMPLIED";
+    case QuestionKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** How the teacher is prompted to write a self-edit (the original SEAL's prompt templates). */
 export enum PromptStyle {
   /** UNSPECIFIED - Not set; rejected with INVALID_ARGUMENT. */
@@ -254,8 +297,10 @@ export interface Question {
   id: string;
   /** The question text. */
   text: string;
-  /** Acceptable gold answers; any match counts as correct. */
+  /** Acceptable gold answers; any match counts as correct (the tiny world has exactly one). */
   answers: string[];
+  /** Whether the passage states the answer directly or only implies it, so reports can split them. */
+  kind: QuestionKind;
 }
 
 /** A few-shot task: demonstrations the model adapts on, tests it is then checked against. */
@@ -300,7 +345,7 @@ export interface SamplingParams {
 
 /** One sampled self-edit: the prompt the teacher saw and the completion it wrote. */
 export interface SelfEdit {
-  /** Position of this self-edit among the n requested (0-based); stable for a given seed. */
+  /** Position of this self-edit among the n written for its context (0-based). */
   index: number;
   /** The full prompt text given to the model (after templating). */
   prompt: string;
@@ -316,6 +361,12 @@ export interface SelfEdit {
   seed: number;
   /** Why generation stopped. */
   finishReason: FinishReason;
+  /** Run-unique id, "<checkpoint_id>/<context_id>/<index>". */
+  id: string;
+  /** Id of the context the self-edit was written for. */
+  contextId: string;
+  /** The prompt template used. */
+  promptStyle: PromptStyle;
 }
 
 /** Low-rank adapter settings (LoRA: W + (alpha / rank) · B·A). */
@@ -661,7 +712,7 @@ export const KnowledgeContext: MessageFns<KnowledgeContext> = {
 };
 
 function createBaseQuestion(): Question {
-  return { id: "", text: "", answers: [] };
+  return { id: "", text: "", answers: [], kind: 0 };
 }
 
 export const Question: MessageFns<Question> = {
@@ -674,6 +725,9 @@ export const Question: MessageFns<Question> = {
     }
     for (const v of message.answers) {
       writer.uint32(26).string(v!);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(32).int32(message.kind);
     }
     return writer;
   },
@@ -715,6 +769,14 @@ export const Question: MessageFns<Question> = {
             message.answers.push(reader.string());
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -732,6 +794,7 @@ export const Question: MessageFns<Question> = {
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       text: isSet(object.text) ? globalThis.String(object.text) : "",
       answers: globalThis.Array.isArray(object?.answers) ? object.answers.map((e: any) => globalThis.String(e)) : [],
+      kind: isSet(object.kind) ? questionKindFromJSON(object.kind) : 0,
     };
   },
 
@@ -746,6 +809,9 @@ export const Question: MessageFns<Question> = {
     if (message.answers?.length) {
       obj.answers = message.answers;
     }
+    if (message.kind !== 0) {
+      obj.kind = questionKindToJSON(message.kind);
+    }
     return obj;
   },
 
@@ -757,6 +823,7 @@ export const Question: MessageFns<Question> = {
     message.id = object.id ?? "";
     message.text = object.text ?? "";
     message.answers = object.answers?.map((e) => e) || [];
+    message.kind = object.kind ?? 0;
     return message;
   },
 };
@@ -1185,6 +1252,9 @@ function createBaseSelfEdit(): SelfEdit {
     checkpointId: "",
     seed: 0,
     finishReason: 0,
+    id: "",
+    contextId: "",
+    promptStyle: 0,
   };
 }
 
@@ -1213,6 +1283,15 @@ export const SelfEdit: MessageFns<SelfEdit> = {
     }
     if (message.finishReason !== 0) {
       writer.uint32(64).int32(message.finishReason);
+    }
+    if (message.id !== "") {
+      writer.uint32(74).string(message.id);
+    }
+    if (message.contextId !== "") {
+      writer.uint32(82).string(message.contextId);
+    }
+    if (message.promptStyle !== 0) {
+      writer.uint32(88).int32(message.promptStyle);
     }
     return writer;
   },
@@ -1294,6 +1373,30 @@ export const SelfEdit: MessageFns<SelfEdit> = {
             message.finishReason = reader.int32() as any;
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.contextId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.promptStyle = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1332,6 +1435,17 @@ export const SelfEdit: MessageFns<SelfEdit> = {
         : isSet(object.finish_reason)
         ? finishReasonFromJSON(object.finish_reason)
         : 0,
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      contextId: isSet(object.contextId)
+        ? globalThis.String(object.contextId)
+        : isSet(object.context_id)
+        ? globalThis.String(object.context_id)
+        : "",
+      promptStyle: isSet(object.promptStyle)
+        ? promptStyleFromJSON(object.promptStyle)
+        : isSet(object.prompt_style)
+        ? promptStyleFromJSON(object.prompt_style)
+        : 0,
     };
   },
 
@@ -1361,6 +1475,15 @@ export const SelfEdit: MessageFns<SelfEdit> = {
     if (message.finishReason !== 0) {
       obj.finishReason = finishReasonToJSON(message.finishReason);
     }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.contextId !== "") {
+      obj.contextId = message.contextId;
+    }
+    if (message.promptStyle !== 0) {
+      obj.promptStyle = promptStyleToJSON(message.promptStyle);
+    }
     return obj;
   },
 
@@ -1377,6 +1500,9 @@ export const SelfEdit: MessageFns<SelfEdit> = {
     message.checkpointId = object.checkpointId ?? "";
     message.seed = object.seed ?? 0;
     message.finishReason = object.finishReason ?? 0;
+    message.id = object.id ?? "";
+    message.contextId = object.contextId ?? "";
+    message.promptStyle = object.promptStyle ?? 0;
     return message;
   },
 };

@@ -1,2 +1,7 @@
-/** @file Public API of @seal/tasks. */
-export {};
+/** @file Public API of @seal/tasks: SEAL's knowledge-incorporation data, prompts, rules and grading. */
+export * from './knowledge/squad';
+export * from './knowledge/prompts';
+export * from './knowledge/train-sequences';
+export * from './knowledge/grading';
+export * from './knowledge/llm-judge';
+export { Prng } from './knowledge/prng';

@@ -1,0 +1,129 @@
+/** @file The one owner of onnxruntime sessions: compile graphs to cached sessions in workers, run, release. */
+import { fnvKey } from '../ir/hash';
+import type { DType, HostTensor } from '../ir/dtype';
+import { numel } from '../ir/dtype';
+import type { Shape } from '../ir/ops';
+import { fmt } from '../ir/shape';
+import type { Tensor } from '../frontend/tensor';
+import { emitModel } from '../onnx/emit';
+import { ModelProto } from '../onnx/gen/onnx';
+import { checkProvider, providerFailure, type Provider } from './providers';
+import { SessionWorker, WorkerPool } from './worker-pool';
+
+export interface RuntimeOptions {
+  provider?: Provider;
+  /** ORT intra-op threads per session (tests use 1). */
+  intraOpThreads?: number;
+  /** Worker threads running sessions. */
+  workers?: number;
+}
+
+export interface GraphInputInfo {
+  name: string;
+  dtype: DType;
+  shape: Shape;
+}
+
+export class CompiledGraph {
+  private released = false;
+
+  constructor(
+    private readonly runtime: Runtime,
+    readonly key: string,
+    readonly inputs: GraphInputInfo[],
+    readonly outputNames: string[],
+    private readonly worker: SessionWorker,
+  ) {}
+
+  /**
+   * Runs the graph in its worker. Feeds are checked against the graph's inputs (name, dtype, static
+   * dims; symbolic dims must agree across feeds). Non-shared feed buffers are copied to the worker;
+   * SharedArrayBuffer-backed ones are not.
+   */
+  async run(feeds: Record<string, HostTensor>, opts: { transfer?: ArrayBuffer[] } = {}): Promise<Record<string, HostTensor>> {
+    if (this.released) throw new Error(`graph ${this.key} was released`);
+    const bound = new Map<string, number>();
+    const wire: Record<string, { dtype: DType; shape: number[]; data: HostTensor['data'] }> = {};
+    for (const inp of this.inputs) {
+      const f = feeds[inp.name];
+      if (!f) throw new Error(`run: missing feed '${inp.name}' (${inp.dtype}${fmt(inp.shape)}); graph inputs: ${this.inputs.map((i) => i.name).join(', ')}`);
+      if (f.dtype !== inp.dtype) throw new Error(`run: feed '${inp.name}' is ${f.dtype}, graph wants ${inp.dtype}`);
+      if (f.shape.length !== inp.shape.length || f.data.length !== numel(f.shape)) {
+        throw new Error(`run: feed '${inp.name}' has shape ${fmt(f.shape)} (${f.data.length} values), graph wants ${fmt(inp.shape)}`);
+      }
+      inp.shape.forEach((d, i) => {
+        if (typeof d === 'number') {
+          if (f.shape[i] !== d) throw new Error(`run: feed '${inp.name}' has shape ${fmt(f.shape)}, graph wants ${fmt(inp.shape)}`);
+        } else if (bound.has(d) && bound.get(d) !== f.shape[i]) {
+          throw new Error(`run: symbolic dim '${d}' is ${bound.get(d)} elsewhere but ${f.shape[i]} in feed '${inp.name}'`);
+        } else bound.set(d, f.shape[i]);
+      });
+      wire[inp.name] = { dtype: f.dtype, shape: f.shape, data: f.data };
+    }
+    return this.worker.request<Record<string, HostTensor>>({ kind: 'run', key: this.key, feeds: wire, outputNames: this.outputNames }, opts.transfer);
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    this.runtime.forget(this.key);
+    this.worker.load--;
+    await this.worker.request({ kind: 'release', key: this.key });
+  }
+}
+
+export class Runtime {
+  readonly provider: Provider;
+  readonly intraOpThreads: number;
+  private readonly pool: WorkerPool;
+  private readonly cache = new Map<string, Promise<CompiledGraph>>();
+
+  constructor(opts: RuntimeOptions = {}) {
+    this.provider = opts.provider ?? 'cpu';
+    this.intraOpThreads = opts.intraOpThreads ?? 1;
+    checkProvider(this.provider);
+    this.pool = new WorkerPool(opts.workers ?? 1);
+  }
+
+  /** Compiles (or fetches from the cache) the session computing `outputs`; keyed by the graph's structural hash. */
+  compile(outputs: Record<string, Tensor>): Promise<CompiledGraph> {
+    const names = Object.keys(outputs).sort();
+    const key = fnvKey(names.map((n) => `${n}=${outputs[n].hash()}`).join(';'));
+    let compiled = this.cache.get(key);
+    if (!compiled) {
+      compiled = this.create(key, outputs);
+      this.cache.set(key, compiled);
+      compiled.catch(() => this.cache.delete(key));
+    }
+    return compiled;
+  }
+
+  private async create(key: string, outputs: Record<string, Tensor>): Promise<CompiledGraph> {
+    const { model, inputs } = emitModel(outputs);
+    const bytes = ModelProto.encode(model).finish();
+    const worker = this.pool.pick();
+    try {
+      await worker.request({ kind: 'load', key, bytes, options: { provider: this.provider, intraOpThreads: this.intraOpThreads } }, [bytes.buffer as ArrayBuffer]);
+    } catch (e) {
+      worker.load--;
+      throw providerFailure(this.provider, e as Error);
+    }
+    const infos = inputs.map((t) => ({ name: (t.params as { name: string }).name, dtype: t.dtype, shape: t.shape }));
+    return new CompiledGraph(this, key, infos, Object.keys(outputs), worker);
+  }
+
+  /** @internal called by CompiledGraph.release */
+  forget(key: string): void {
+    this.cache.delete(key);
+  }
+
+  /** Ends every session and worker of this runtime. */
+  async release(): Promise<void> {
+    this.cache.clear();
+    await this.pool.terminate();
+  }
+}
+
+export function createRuntime(opts: RuntimeOptions = {}): Runtime {
+  return new Runtime(opts);
+}

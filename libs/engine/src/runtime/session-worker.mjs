@@ -1,0 +1,67 @@
+/** @file Worker thread that owns onnxruntime sessions: load, run, release (plain JS so it starts under node, tsx and vitest alike). */
+// @ts-check
+import { parentPort } from 'node:worker_threads';
+import ort from 'onnxruntime-node';
+
+/** @type {Map<string, import('onnxruntime-node').InferenceSession>} */
+const sessions = new Map();
+
+/** Moves a typed array's memory to the parent without a copy when it owns its whole buffer. */
+function transferable(data) {
+  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer)) return data;
+  return data.slice();
+}
+
+async function handle(msg) {
+  switch (msg.kind) {
+    case 'load': {
+      if (!sessions.has(msg.key)) {
+        const session = await ort.InferenceSession.create(msg.bytes, {
+          executionProviders: [msg.options.provider],
+          intraOpNumThreads: msg.options.intraOpThreads,
+          interOpNumThreads: 1,
+          executionMode: 'sequential',
+          graphOptimizationLevel: 'all',
+          logSeverityLevel: 3,
+        });
+        sessions.set(msg.key, session);
+      }
+      return { result: null, transfer: [] };
+    }
+    case 'run': {
+      const session = sessions.get(msg.key);
+      if (!session) throw new Error(`no session for graph ${msg.key} in this worker`);
+      /** @type {Record<string, import('onnxruntime-node').Tensor>} */
+      const feeds = {};
+      for (const [name, f] of Object.entries(msg.feeds)) feeds[name] = new ort.Tensor(f.dtype, f.data, f.shape);
+      const out = await session.run(feeds, msg.outputNames);
+      const result = {};
+      const transfer = [];
+      for (const name of msg.outputNames) {
+        const t = out[name];
+        const data = transferable(t.data);
+        result[name] = { dtype: t.type, shape: [...t.dims], data };
+        transfer.push(data.buffer);
+      }
+      for (const t of Object.values(out)) t.dispose?.();
+      return { result, transfer };
+    }
+    case 'release': {
+      const session = sessions.get(msg.key);
+      sessions.delete(msg.key);
+      await session?.release();
+      return { result: null, transfer: [] };
+    }
+    default:
+      throw new Error(`unknown message kind ${msg.kind}`);
+  }
+}
+
+parentPort?.on('message', async (msg) => {
+  try {
+    const { result, transfer } = await handle(msg);
+    parentPort?.postMessage({ id: msg.id, result }, transfer);
+  } catch (e) {
+    parentPort?.postMessage({ id: msg.id, error: e instanceof Error ? e.message : String(e) });
+  }
+});

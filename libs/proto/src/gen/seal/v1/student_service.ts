@@ -37,7 +37,10 @@ import {
 
 /** How the adapted model's answers are judged. */
 export enum Grader {
-  /** UNSPECIFIED - Not set; rejected with INVALID_ARGUMENT. */
+  /**
+   * UNSPECIFIED - Not set: the student's default for the context's domain (normalised match for knowledge,
+   * grid equality for few-shot).
+   */
   UNSPECIFIED = 0,
   /** EXACT_MATCH - Exact string match after trimming. */
   EXACT_MATCH = 1,
@@ -104,12 +107,10 @@ export enum RejectReason {
   TOO_LONG = 3,
   /** NON_FINITE_LOSS - Training diverged (a NaN or infinite loss). */
   NON_FINITE_LOSS = 4,
-  /** OVER_BUDGET - The self-edit asked for more compute than the cost cap allows. */
-  OVER_BUDGET = 5,
   /** ADAPTER_MISMATCH - The adapter that was scored is not the one that was trained. */
-  ADAPTER_MISMATCH = 6,
+  ADAPTER_MISMATCH = 5,
   /** OTHER - Any other failure confined to this self-edit; reject_detail says what. */
-  OTHER = 7,
+  OTHER = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -131,12 +132,9 @@ export function rejectReasonFromJSON(object: any): RejectReason {
     case "REJECT_REASON_NON_FINITE_LOSS":
       return RejectReason.NON_FINITE_LOSS;
     case 5:
-    case "REJECT_REASON_OVER_BUDGET":
-      return RejectReason.OVER_BUDGET;
-    case 6:
     case "REJECT_REASON_ADAPTER_MISMATCH":
       return RejectReason.ADAPTER_MISMATCH;
-    case 7:
+    case 6:
     case "REJECT_REASON_OTHER":
       return RejectReason.OTHER;
     case -1:
@@ -158,8 +156,6 @@ export function rejectReasonToJSON(object: RejectReason): string {
       return "REJECT_REASON_TOO_LONG";
     case RejectReason.NON_FINITE_LOSS:
       return "REJECT_REASON_NON_FINITE_LOSS";
-    case RejectReason.OVER_BUDGET:
-      return "REJECT_REASON_OVER_BUDGET";
     case RejectReason.ADAPTER_MISMATCH:
       return "REJECT_REASON_ADAPTER_MISMATCH";
     case RejectReason.OTHER:
@@ -227,20 +223,18 @@ export interface Score {
   accuracy: number;
 }
 
-/** The outcome for one question or test in one repetition. */
+/** The outcome for one question or test, over all repetitions. */
 export interface QuestionResult {
   /** Id of the question (or "test-<i>" for few-shot tests). */
   questionId: string;
-  /** Repetition index, 0-based. */
-  repeat: number;
-  /** The base checkpoint's answer. */
-  baselineAnswer: string;
-  /** The adapted checkpoint's answer. */
-  adaptedAnswer: string;
-  /** Whether the base answer was judged correct. */
+  /** Whether the base checkpoint answered correctly. */
   baselineCorrect: boolean;
-  /** Whether the adapted answer was judged correct. */
-  adaptedCorrect: boolean;
+  /** Fraction of repetitions in which the adapted checkpoint answered correctly, in [0, 1]. */
+  adaptedCorrectFraction: number;
+  /** The base checkpoint's answer, when recorded. */
+  baselineAnswer: string;
+  /** The adapted checkpoint's answer in the last repetition, when recorded. */
+  adaptedAnswer: string;
 }
 
 /** One train-and-score repetition. */
@@ -269,20 +263,16 @@ export interface EvaluationRepeat {
   evaluatedAdapterSha256: string;
 }
 
-/** Wall-clock seconds per phase of an evaluation. */
+/** Wall-clock milliseconds per phase of an evaluation. */
 export interface EvaluationTimings {
   /** Waiting for a free worker. */
-  queuedSeconds: number;
-  /** Building training sequences. */
-  buildSeconds: number;
-  /** Training adapters, all repetitions. */
-  trainSeconds: number;
-  /** Scoring the base checkpoint (0 when served from the cache). */
-  baselineSeconds: number;
-  /** Scoring the adapted checkpoints, all repetitions. */
-  adaptedSeconds: number;
+  queueMs: number;
+  /** Building training sequences and training adapters, all repetitions. */
+  sftMs: number;
+  /** Scoring the base (unless cached) and adapted checkpoints, all repetitions. */
+  evalMs: number;
   /** Everything, from receipt to reply. */
-  totalSeconds: number;
+  totalMs: number;
 }
 
 /** The result of one evaluation. */
@@ -299,11 +289,11 @@ export interface EvaluateResponse {
     | undefined;
   /** Whether the baseline came from the (checkpoint, context) cache. */
   baselineCached: boolean;
-  /** One entry per repetition. */
+  /** Optional detail, one entry per repetition. */
   repeats: EvaluationRepeat[];
   /** Mean adapted accuracy over repetitions minus baseline accuracy; 0 when rejected. */
   meanGain: number;
-  /** Per-question, per-repetition outcomes. */
+  /** Per-question outcomes. */
   questions: QuestionResult[];
   /** Set when the self-edit earned reward 0 without training or scoring fully. */
   rejectReason: RejectReason;
@@ -315,6 +305,15 @@ export interface EvaluateResponse {
     | undefined;
   /** Mean adapted accuracy over repetitions (equals the baseline accuracy when rejected). */
   meanAdaptedAccuracy: number;
+  /** Lower-case hex sha256 of the adapter trained in the last repetition. */
+  adapterSha256: string;
+  /**
+   * Lower-case hex sha256 of the adapter bound when scoring the last repetition; must equal
+   * adapter_sha256, or the coordinator rejects the result (an adapter that was never applied).
+   */
+  evaluatedAdapterSha256: string;
+  /** Final inner-loop training loss, mean over repetitions; NaN marks a diverged update. */
+  trainLoss: number;
 }
 
 /** One message of an EvaluateStream call. */
@@ -861,14 +860,7 @@ export const Score: MessageFns<Score> = {
 };
 
 function createBaseQuestionResult(): QuestionResult {
-  return {
-    questionId: "",
-    repeat: 0,
-    baselineAnswer: "",
-    adaptedAnswer: "",
-    baselineCorrect: false,
-    adaptedCorrect: false,
-  };
+  return { questionId: "", baselineCorrect: false, adaptedCorrectFraction: 0, baselineAnswer: "", adaptedAnswer: "" };
 }
 
 export const QuestionResult: MessageFns<QuestionResult> = {
@@ -876,20 +868,17 @@ export const QuestionResult: MessageFns<QuestionResult> = {
     if (message.questionId !== "") {
       writer.uint32(10).string(message.questionId);
     }
-    if (message.repeat !== 0) {
-      writer.uint32(16).uint32(message.repeat);
+    if (message.baselineCorrect !== false) {
+      writer.uint32(16).bool(message.baselineCorrect);
+    }
+    if (message.adaptedCorrectFraction !== 0) {
+      writer.uint32(25).double(message.adaptedCorrectFraction);
     }
     if (message.baselineAnswer !== "") {
-      writer.uint32(26).string(message.baselineAnswer);
+      writer.uint32(34).string(message.baselineAnswer);
     }
     if (message.adaptedAnswer !== "") {
-      writer.uint32(34).string(message.adaptedAnswer);
-    }
-    if (message.baselineCorrect !== false) {
-      writer.uint32(40).bool(message.baselineCorrect);
-    }
-    if (message.adaptedCorrect !== false) {
-      writer.uint32(48).bool(message.adaptedCorrect);
+      writer.uint32(42).string(message.adaptedAnswer);
     }
     return writer;
   },
@@ -920,15 +909,15 @@ export const QuestionResult: MessageFns<QuestionResult> = {
               break;
             }
 
-            message.repeat = reader.uint32();
+            message.baselineCorrect = reader.bool();
             continue;
           }
           case 3: {
-            if (tag !== 26) {
+            if (tag !== 25) {
               break;
             }
 
-            message.baselineAnswer = reader.string();
+            message.adaptedCorrectFraction = reader.double();
             continue;
           }
           case 4: {
@@ -936,23 +925,15 @@ export const QuestionResult: MessageFns<QuestionResult> = {
               break;
             }
 
-            message.adaptedAnswer = reader.string();
+            message.baselineAnswer = reader.string();
             continue;
           }
           case 5: {
-            if (tag !== 40) {
+            if (tag !== 42) {
               break;
             }
 
-            message.baselineCorrect = reader.bool();
-            continue;
-          }
-          case 6: {
-            if (tag !== 48) {
-              break;
-            }
-
-            message.adaptedCorrect = reader.bool();
+            message.adaptedAnswer = reader.string();
             continue;
           }
         }
@@ -974,7 +955,16 @@ export const QuestionResult: MessageFns<QuestionResult> = {
         : isSet(object.question_id)
         ? globalThis.String(object.question_id)
         : "",
-      repeat: isSet(object.repeat) ? globalThis.Number(object.repeat) : 0,
+      baselineCorrect: isSet(object.baselineCorrect)
+        ? globalThis.Boolean(object.baselineCorrect)
+        : isSet(object.baseline_correct)
+        ? globalThis.Boolean(object.baseline_correct)
+        : false,
+      adaptedCorrectFraction: isSet(object.adaptedCorrectFraction)
+        ? globalThis.Number(object.adaptedCorrectFraction)
+        : isSet(object.adapted_correct_fraction)
+        ? globalThis.Number(object.adapted_correct_fraction)
+        : 0,
       baselineAnswer: isSet(object.baselineAnswer)
         ? globalThis.String(object.baselineAnswer)
         : isSet(object.baseline_answer)
@@ -985,16 +975,6 @@ export const QuestionResult: MessageFns<QuestionResult> = {
         : isSet(object.adapted_answer)
         ? globalThis.String(object.adapted_answer)
         : "",
-      baselineCorrect: isSet(object.baselineCorrect)
-        ? globalThis.Boolean(object.baselineCorrect)
-        : isSet(object.baseline_correct)
-        ? globalThis.Boolean(object.baseline_correct)
-        : false,
-      adaptedCorrect: isSet(object.adaptedCorrect)
-        ? globalThis.Boolean(object.adaptedCorrect)
-        : isSet(object.adapted_correct)
-        ? globalThis.Boolean(object.adapted_correct)
-        : false,
     };
   },
 
@@ -1003,20 +983,17 @@ export const QuestionResult: MessageFns<QuestionResult> = {
     if (message.questionId !== "") {
       obj.questionId = message.questionId;
     }
-    if (message.repeat !== 0) {
-      obj.repeat = Math.round(message.repeat);
+    if (message.baselineCorrect !== false) {
+      obj.baselineCorrect = message.baselineCorrect;
+    }
+    if (message.adaptedCorrectFraction !== 0) {
+      obj.adaptedCorrectFraction = floatToJson(message.adaptedCorrectFraction);
     }
     if (message.baselineAnswer !== "") {
       obj.baselineAnswer = message.baselineAnswer;
     }
     if (message.adaptedAnswer !== "") {
       obj.adaptedAnswer = message.adaptedAnswer;
-    }
-    if (message.baselineCorrect !== false) {
-      obj.baselineCorrect = message.baselineCorrect;
-    }
-    if (message.adaptedCorrect !== false) {
-      obj.adaptedCorrect = message.adaptedCorrect;
     }
     return obj;
   },
@@ -1027,11 +1004,10 @@ export const QuestionResult: MessageFns<QuestionResult> = {
   fromPartial(object: DeepPartial<QuestionResult>): QuestionResult {
     const message = createBaseQuestionResult();
     message.questionId = object.questionId ?? "";
-    message.repeat = object.repeat ?? 0;
+    message.baselineCorrect = object.baselineCorrect ?? false;
+    message.adaptedCorrectFraction = object.adaptedCorrectFraction ?? 0;
     message.baselineAnswer = object.baselineAnswer ?? "";
     message.adaptedAnswer = object.adaptedAnswer ?? "";
-    message.baselineCorrect = object.baselineCorrect ?? false;
-    message.adaptedCorrect = object.adaptedCorrect ?? false;
     return message;
   },
 };
@@ -1198,28 +1174,22 @@ export const EvaluationRepeat: MessageFns<EvaluationRepeat> = {
 };
 
 function createBaseEvaluationTimings(): EvaluationTimings {
-  return { queuedSeconds: 0, buildSeconds: 0, trainSeconds: 0, baselineSeconds: 0, adaptedSeconds: 0, totalSeconds: 0 };
+  return { queueMs: 0, sftMs: 0, evalMs: 0, totalMs: 0 };
 }
 
 export const EvaluationTimings: MessageFns<EvaluationTimings> = {
   encode(message: EvaluationTimings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.queuedSeconds !== 0) {
-      writer.uint32(9).double(message.queuedSeconds);
+    if (message.queueMs !== 0) {
+      writer.uint32(9).double(message.queueMs);
     }
-    if (message.buildSeconds !== 0) {
-      writer.uint32(17).double(message.buildSeconds);
+    if (message.sftMs !== 0) {
+      writer.uint32(17).double(message.sftMs);
     }
-    if (message.trainSeconds !== 0) {
-      writer.uint32(25).double(message.trainSeconds);
+    if (message.evalMs !== 0) {
+      writer.uint32(25).double(message.evalMs);
     }
-    if (message.baselineSeconds !== 0) {
-      writer.uint32(33).double(message.baselineSeconds);
-    }
-    if (message.adaptedSeconds !== 0) {
-      writer.uint32(41).double(message.adaptedSeconds);
-    }
-    if (message.totalSeconds !== 0) {
-      writer.uint32(49).double(message.totalSeconds);
+    if (message.totalMs !== 0) {
+      writer.uint32(33).double(message.totalMs);
     }
     return writer;
   },
@@ -1242,7 +1212,7 @@ export const EvaluationTimings: MessageFns<EvaluationTimings> = {
               break;
             }
 
-            message.queuedSeconds = reader.double();
+            message.queueMs = reader.double();
             continue;
           }
           case 2: {
@@ -1250,7 +1220,7 @@ export const EvaluationTimings: MessageFns<EvaluationTimings> = {
               break;
             }
 
-            message.buildSeconds = reader.double();
+            message.sftMs = reader.double();
             continue;
           }
           case 3: {
@@ -1258,7 +1228,7 @@ export const EvaluationTimings: MessageFns<EvaluationTimings> = {
               break;
             }
 
-            message.trainSeconds = reader.double();
+            message.evalMs = reader.double();
             continue;
           }
           case 4: {
@@ -1266,23 +1236,7 @@ export const EvaluationTimings: MessageFns<EvaluationTimings> = {
               break;
             }
 
-            message.baselineSeconds = reader.double();
-            continue;
-          }
-          case 5: {
-            if (tag !== 41) {
-              break;
-            }
-
-            message.adaptedSeconds = reader.double();
-            continue;
-          }
-          case 6: {
-            if (tag !== 49) {
-              break;
-            }
-
-            message.totalSeconds = reader.double();
+            message.totalMs = reader.double();
             continue;
           }
         }
@@ -1299,58 +1253,42 @@ export const EvaluationTimings: MessageFns<EvaluationTimings> = {
 
   fromJSON(object: any): EvaluationTimings {
     return {
-      queuedSeconds: isSet(object.queuedSeconds)
-        ? globalThis.Number(object.queuedSeconds)
-        : isSet(object.queued_seconds)
-        ? globalThis.Number(object.queued_seconds)
+      queueMs: isSet(object.queueMs)
+        ? globalThis.Number(object.queueMs)
+        : isSet(object.queue_ms)
+        ? globalThis.Number(object.queue_ms)
         : 0,
-      buildSeconds: isSet(object.buildSeconds)
-        ? globalThis.Number(object.buildSeconds)
-        : isSet(object.build_seconds)
-        ? globalThis.Number(object.build_seconds)
+      sftMs: isSet(object.sftMs)
+        ? globalThis.Number(object.sftMs)
+        : isSet(object.sft_ms)
+        ? globalThis.Number(object.sft_ms)
         : 0,
-      trainSeconds: isSet(object.trainSeconds)
-        ? globalThis.Number(object.trainSeconds)
-        : isSet(object.train_seconds)
-        ? globalThis.Number(object.train_seconds)
+      evalMs: isSet(object.evalMs)
+        ? globalThis.Number(object.evalMs)
+        : isSet(object.eval_ms)
+        ? globalThis.Number(object.eval_ms)
         : 0,
-      baselineSeconds: isSet(object.baselineSeconds)
-        ? globalThis.Number(object.baselineSeconds)
-        : isSet(object.baseline_seconds)
-        ? globalThis.Number(object.baseline_seconds)
-        : 0,
-      adaptedSeconds: isSet(object.adaptedSeconds)
-        ? globalThis.Number(object.adaptedSeconds)
-        : isSet(object.adapted_seconds)
-        ? globalThis.Number(object.adapted_seconds)
-        : 0,
-      totalSeconds: isSet(object.totalSeconds)
-        ? globalThis.Number(object.totalSeconds)
-        : isSet(object.total_seconds)
-        ? globalThis.Number(object.total_seconds)
+      totalMs: isSet(object.totalMs)
+        ? globalThis.Number(object.totalMs)
+        : isSet(object.total_ms)
+        ? globalThis.Number(object.total_ms)
         : 0,
     };
   },
 
   toJSON(message: EvaluationTimings): unknown {
     const obj: any = {};
-    if (message.queuedSeconds !== 0) {
-      obj.queuedSeconds = floatToJson(message.queuedSeconds);
+    if (message.queueMs !== 0) {
+      obj.queueMs = floatToJson(message.queueMs);
     }
-    if (message.buildSeconds !== 0) {
-      obj.buildSeconds = floatToJson(message.buildSeconds);
+    if (message.sftMs !== 0) {
+      obj.sftMs = floatToJson(message.sftMs);
     }
-    if (message.trainSeconds !== 0) {
-      obj.trainSeconds = floatToJson(message.trainSeconds);
+    if (message.evalMs !== 0) {
+      obj.evalMs = floatToJson(message.evalMs);
     }
-    if (message.baselineSeconds !== 0) {
-      obj.baselineSeconds = floatToJson(message.baselineSeconds);
-    }
-    if (message.adaptedSeconds !== 0) {
-      obj.adaptedSeconds = floatToJson(message.adaptedSeconds);
-    }
-    if (message.totalSeconds !== 0) {
-      obj.totalSeconds = floatToJson(message.totalSeconds);
+    if (message.totalMs !== 0) {
+      obj.totalMs = floatToJson(message.totalMs);
     }
     return obj;
   },
@@ -1360,12 +1298,10 @@ export const EvaluationTimings: MessageFns<EvaluationTimings> = {
   },
   fromPartial(object: DeepPartial<EvaluationTimings>): EvaluationTimings {
     const message = createBaseEvaluationTimings();
-    message.queuedSeconds = object.queuedSeconds ?? 0;
-    message.buildSeconds = object.buildSeconds ?? 0;
-    message.trainSeconds = object.trainSeconds ?? 0;
-    message.baselineSeconds = object.baselineSeconds ?? 0;
-    message.adaptedSeconds = object.adaptedSeconds ?? 0;
-    message.totalSeconds = object.totalSeconds ?? 0;
+    message.queueMs = object.queueMs ?? 0;
+    message.sftMs = object.sftMs ?? 0;
+    message.evalMs = object.evalMs ?? 0;
+    message.totalMs = object.totalMs ?? 0;
     return message;
   },
 };
@@ -1383,6 +1319,9 @@ function createBaseEvaluateResponse(): EvaluateResponse {
     rejectDetail: "",
     timings: undefined,
     meanAdaptedAccuracy: 0,
+    adapterSha256: "",
+    evaluatedAdapterSha256: "",
+    trainLoss: 0,
   };
 }
 
@@ -1420,6 +1359,15 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
     }
     if (message.meanAdaptedAccuracy !== 0) {
       writer.uint32(89).double(message.meanAdaptedAccuracy);
+    }
+    if (message.adapterSha256 !== "") {
+      writer.uint32(98).string(message.adapterSha256);
+    }
+    if (message.evaluatedAdapterSha256 !== "") {
+      writer.uint32(106).string(message.evaluatedAdapterSha256);
+    }
+    if (message.trainLoss !== 0) {
+      writer.uint32(113).double(message.trainLoss);
     }
     return writer;
   },
@@ -1525,6 +1473,30 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
             message.meanAdaptedAccuracy = reader.double();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.adapterSha256 = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.evaluatedAdapterSha256 = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 113) {
+              break;
+            }
+
+            message.trainLoss = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1582,6 +1554,21 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
         : isSet(object.mean_adapted_accuracy)
         ? globalThis.Number(object.mean_adapted_accuracy)
         : 0,
+      adapterSha256: isSet(object.adapterSha256)
+        ? globalThis.String(object.adapterSha256)
+        : isSet(object.adapter_sha256)
+        ? globalThis.String(object.adapter_sha256)
+        : "",
+      evaluatedAdapterSha256: isSet(object.evaluatedAdapterSha256)
+        ? globalThis.String(object.evaluatedAdapterSha256)
+        : isSet(object.evaluated_adapter_sha256)
+        ? globalThis.String(object.evaluated_adapter_sha256)
+        : "",
+      trainLoss: isSet(object.trainLoss)
+        ? globalThis.Number(object.trainLoss)
+        : isSet(object.train_loss)
+        ? globalThis.Number(object.train_loss)
+        : 0,
     };
   },
 
@@ -1620,6 +1607,15 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
     if (message.meanAdaptedAccuracy !== 0) {
       obj.meanAdaptedAccuracy = floatToJson(message.meanAdaptedAccuracy);
     }
+    if (message.adapterSha256 !== "") {
+      obj.adapterSha256 = message.adapterSha256;
+    }
+    if (message.evaluatedAdapterSha256 !== "") {
+      obj.evaluatedAdapterSha256 = message.evaluatedAdapterSha256;
+    }
+    if (message.trainLoss !== 0) {
+      obj.trainLoss = floatToJson(message.trainLoss);
+    }
     return obj;
   },
 
@@ -1645,6 +1641,9 @@ export const EvaluateResponse: MessageFns<EvaluateResponse> = {
       ? EvaluationTimings.fromPartial(object.timings)
       : undefined;
     message.meanAdaptedAccuracy = object.meanAdaptedAccuracy ?? 0;
+    message.adapterSha256 = object.adapterSha256 ?? "";
+    message.evaluatedAdapterSha256 = object.evaluatedAdapterSha256 ?? "";
+    message.trainLoss = object.trainLoss ?? 0;
     return message;
   },
 };

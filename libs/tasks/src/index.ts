@@ -1,7 +1,14 @@
-/** @file Public API of @seal/tasks: SEAL's knowledge-incorporation data, prompts, rules and grading. */
+/** @file Public API of @seal/tasks: SEAL's knowledge-incorporation data, prompts, rules, grading, and the tiny world. */
 export * from './knowledge/squad';
 export * from './knowledge/prompts';
 export * from './knowledge/train-sequences';
 export * from './knowledge/grading';
 export * from './knowledge/llm-judge';
 export { Prng } from './knowledge/prng';
+export * from './knowledge/relations';
+export { decadeOf, type City, type Company, type School, type WorldEntities } from './knowledge/entities';
+export type { Person, PassagePhrasing, QuestionMix } from './knowledge/person';
+export * from './knowledge/world';
+export * from './knowledge/pretraining-corpus';
+export { DEMO_STYLE_WEIGHTS } from './knowledge/self-edit-demos';
+export * from './knowledge/tokenizer-builder';

@@ -1,0 +1,78 @@
+/**
+ * @file Pretraining demonstrations of SEAL's self-edit prompts, of deliberately mixed quality:
+ * restatements always, implied facts only sometimes — the gap SEAL's RL is meant to close.
+ */
+import { DIRECT_RELATIONS, IMPLIED_RELATIONS } from './relations';
+import { question, restatement, type PassagePhrasing, type Person } from './person';
+import type { Prng } from './prng';
+import { selfEditPrompt, type SelfEditStyle } from './prompts';
+
+/** How often each prompt style is demonstrated; `implications` dominates as in SEAL's main results. */
+export const DEMO_STYLE_WEIGHTS: readonly [SelfEditStyle, number][] = [
+  ['implications', 0.6],
+  ['implications-long', 0.1],
+  ['implications-very-long', 0.1],
+  ['rewrite', 0.1],
+  ['self-qa', 0.1],
+];
+
+export function drawDemoStyle(rng: Prng): SelfEditStyle {
+  let r = rng.next();
+  for (const [style, weight] of DEMO_STYLE_WEIGHTS) {
+    if ((r -= weight) < 0) return style;
+  }
+  return 'implications';
+}
+
+/** Longer-list prompts get more lines and more implied facts, as longer edits did in SEAL's ablation. */
+const STYLE_BONUS: Partial<Record<SelfEditStyle, number>> = { 'implications-long': 0.15, 'implications-very-long': 0.25 };
+
+/**
+ * A demonstration completion for `style`. `impliedRate` is the chance each implied fact appears;
+ * direct facts are restated in other phrasings (1..5 of them).
+ */
+export function demoCompletion(
+  rng: Prng,
+  person: Person,
+  phrasing: PassagePhrasing,
+  style: SelfEditStyle,
+  impliedRate: number,
+): string {
+  const rate = Math.min(1, impliedRate + (STYLE_BONUS[style] ?? 0));
+  if (style === 'rewrite') {
+    // Rewrites restate the passage; they add nothing implied.
+    return Array.from({ length: 1 + rng.int(3) }, () =>
+      rng.shuffle(DIRECT_RELATIONS).map((relation) => restatement(rng, person, relation, phrasing)).join(' '),
+    ).join('\n');
+  }
+  const direct = rng.sample(DIRECT_RELATIONS, 1 + rng.int(DIRECT_RELATIONS.length));
+  const implied = IMPLIED_RELATIONS.filter(() => rng.chance(rate));
+  const relations = rng.shuffle([...direct, ...implied]);
+  if (style === 'self-qa') {
+    // The prompt already ends in "Question 1: ", so the completion starts with the question text.
+    return relations
+      .map((relation, i) => {
+        const qa = question(rng, person, relation);
+        return `${i === 0 ? '' : `Question ${i + 1}: `}${qa.question}\nAnswer: ${qa.answer}`;
+      })
+      .join('\n');
+  }
+  return relations.map((relation) => restatement(rng, person, relation, phrasing)).join('\n');
+}
+
+/** Prompt and completion of one demonstration; the corpus stores them as one document. */
+export function demoDocument(
+  rng: Prng,
+  person: Person,
+  context: string,
+  phrasing: PassagePhrasing,
+  impliedRate: number,
+): { style: SelfEditStyle; prompt: string; completion: string } {
+  const style = drawDemoStyle(rng);
+  return {
+    style,
+    prompt: selfEditPrompt({ title: person.name, context }, style),
+    completion: demoCompletion(rng, person, phrasing, style, impliedRate),
+  };
+}
+

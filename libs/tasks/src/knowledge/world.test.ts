@@ -1,0 +1,112 @@
+/** @file Tests for the tiny world: determinism, disjoint splits, one-step implications, question mix, corpus. */
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { decadeOf } from './entities';
+import { pretrainingCorpus } from './pretraining-corpus';
+import { selfEditPrompt } from './prompts';
+import { buildTrainSequences } from './train-sequences';
+import { generateWorld, oracleRecords, oracleSequences, PASSAGE_SPLITS, splitPassages } from './world';
+
+const small = { pretrainPeople: 200, rlTrainPassages: 30, valPassages: 20, testPassages: 40 };
+const world = generateWorld(7, small);
+const sha = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex');
+
+describe('generateWorld', () => {
+  it('is deterministic for a seed and differs across seeds', () => {
+    const again = generateWorld(7, small);
+    expect(sha(again)).toBe(sha(world));
+    expect(sha(pretrainingCorpus(again))).toBe(sha(pretrainingCorpus(world)));
+    expect(sha(generateWorld(8, small).splits.test)).not.toBe(sha(world.splits.test));
+  });
+
+  it('keeps the held-out splits fixed when the pretraining size changes', () => {
+    const bigger = generateWorld(7, { ...small, pretrainPeople: 300 });
+    expect(sha(bigger.splits.test)).toBe(sha(world.splits.test));
+    expect(sha(bigger.entities)).toBe(sha(world.entities));
+  });
+
+  it('has people disjoint across pretraining, RL-train, val and test', () => {
+    const names = [world.pretrain, ...PASSAGE_SPLITS.map((s) => world.splits[s])].flatMap((people) => people.map((p) => p.person.name));
+    expect(names).toHaveLength(200 + 30 + 20 + 40);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('implied facts follow from one direct fact plus world knowledge', () => {
+    const { cities, companies, schools } = world.entities;
+    for (const { person } of [...world.pretrain, ...world.splits.test]) {
+      const f = person.facts;
+      expect(f.birthCountry).toBe(cities.find((c) => c.name === f.birthCity)!.country);
+      expect(f.birthDecade).toBe(decadeOf(Number(f.birthYear)));
+      expect(f.industry).toBe(companies.find((c) => c.name === f.employer)!.industry);
+      expect(f.workCity).toBe(companies.find((c) => c.name === f.employer)!.city);
+      expect(f.schoolCity).toBe(schools.find((s) => s.name === f.school)!.city);
+    }
+  });
+
+  it('passages state only direct facts; questions are mostly implied with short answers', () => {
+    const test = splitPassages(world, 'test');
+    const questions = test.flatMap((p) => p.questions);
+    const implied = questions.filter((q) => q.kind === 'implied');
+    expect(questions.length).toBeGreaterThanOrEqual(4 * test.length);
+    expect(implied.length / questions.length).toBeGreaterThan(0.85);
+    for (const passage of test) {
+      const { person } = world.splits.test.find((p) => p.record.title === passage.title)!;
+      for (const relation of ['birthCountry', 'birthDecade', 'industry'] as const) {
+        expect(passage.context).not.toContain(person.facts[relation]);
+      }
+      expect(passage.context).toContain(person.facts.birthCity);
+      expect(passage.context.split(". ")[0]).toContain(person.name);
+      for (const q of passage.questions) {
+        expect(q.answer.split(' ').length).toBeLessThanOrEqual(2);
+        expect(q.question).toContain(passage.title);
+      }
+    }
+  });
+
+  it('oracle self-edits state every implied fact and become SEAL training sequences', () => {
+    const [first] = world.splits.test;
+    for (const value of Object.values(first!.person.facts)) expect(first!.oracle).toContain(value);
+    const records = oracleRecords(world, 'test');
+    expect(records[0]!.prompt).toBe(selfEditPrompt(first!.record));
+    const sequences = oracleSequences(world, 'test')[0]!.sequences;
+    expect(sequences).toEqual(buildTrainSequences(first!.record, first!.oracle));
+    expect(sequences).toHaveLength(16); // 5 implied × 2 phrasings + 5 restatements + the passage
+  });
+
+  it('rejects bad config with the field name', () => {
+    expect(() => generateWorld(1, { directQuestionRate: 2 })).toThrow(/directQuestionRate/);
+    expect(() => generateWorld(1, { industries: 99 })).toThrow(/industries/);
+    expect(() => generateWorld(1, { pretrainPeople: 1e6 })).toThrow(/more names/);
+    expect(() => splitPassages(world, 'train' as never)).toThrow(/unknown split "train"/);
+  });
+});
+
+describe('pretrainingCorpus', () => {
+  const corpus = pretrainingCorpus(world);
+
+  it('teaches the world, the people, the QA format and mixed-quality self-edits', () => {
+    const kinds = new Map<string, number>();
+    for (const doc of corpus) kinds.set(doc.kind, (kinds.get(doc.kind) ?? 0) + 1);
+    expect(kinds.get('passage')).toBe(200);
+    expect(kinds.get('qa')).toBe(200 * 10);
+    expect(kinds.get('self-edit')).toBeGreaterThan(100);
+    expect(kinds.get('world-fact')).toBe((48 + 36 * 2 + 24 + 80) * 4);
+    const city = world.entities.cities[0]!;
+    expect(corpus.some((d) => d.kind === 'world-fact' && d.text.includes(city.name) && d.text.includes(city.country))).toBe(true);
+  });
+
+  it('self-edit demonstrations include implied facts sometimes, not always', () => {
+    const demos = world.pretrain
+      .map((p) => corpus.find((d) => d.kind === 'self-edit' && d.text.includes(`Passage:\n${p.person.name}\n`)))
+      .map((d, i) => (d ? d.text.includes(world.pretrain[i]!.person.facts.birthCountry) : undefined))
+      .filter((x) => x !== undefined);
+    const share = demos.filter(Boolean).length / demos.length;
+    expect(share).toBeGreaterThan(0.2);
+    expect(share).toBeLessThan(0.7);
+  });
+
+  it('never mentions a held-out person', () => {
+    const text = corpus.map((d) => d.text).join('\n');
+    for (const split of PASSAGE_SPLITS) for (const p of world.splits[split]) expect(text).not.toContain(p.person.name);
+  });
+});

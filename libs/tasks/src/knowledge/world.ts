@@ -1,0 +1,140 @@
+/**
+ * @file The tiny world: `generateWorld(seed, config)` draws the world's places and organisations,
+ * pretraining people, and the disjoint RL-train / validation / test passages with their oracle
+ * self-edits. Same seed and config → the same world, byte for byte.
+ */
+import { generateEntities, type WorldEntities, type WorldEntitySizes } from './entities';
+import { drawPerson, drawPhrasing, oracleCompletion, passageRecord, renderPassage, type PassagePhrasing, type Person, type QuestionMix } from './person';
+import { Prng } from './prng';
+import { selfEditPrompt } from './prompts';
+import type { KnowledgePassage, SelfEditRecord } from './squad';
+import { buildTrainSequences } from './train-sequences';
+
+export interface WorldConfig extends WorldEntitySizes, QuestionMix {
+  /** People the model learns in pretraining (bios, QA, self-edit demonstrations). */
+  pretrainPeople: number;
+  /** Held-out passages per split; people in different splits are disjoint. */
+  rlTrainPassages: number;
+  valPassages: number;
+  testPassages: number;
+  /** Share of pretraining people that also get a self-edit demonstration. */
+  selfEditDemoRate: number;
+  /** Chance that a demonstration writes out each implied fact (mixed quality on purpose). */
+  impliedInDemoRate: number;
+  /** Times each world fact is stated (in rotating phrasings) in the pretraining corpus. */
+  worldFactRepeats: number;
+}
+
+/** Defaults sized for a ≤ 10M-parameter model pretrained ≤ 60 min on 2 CPU cores (≈1M tokens/epoch). */
+export const DEFAULT_WORLD_CONFIG: WorldConfig = {
+  countries: 16,
+  cities: 48,
+  companies: 36,
+  schools: 24,
+  industries: 12,
+  fields: 16,
+  firstNames: 300,
+  lastNames: 300,
+  firstYear: 1930,
+  lastYear: 2009,
+  pretrainPeople: 2000,
+  rlTrainPassages: 200,
+  valPassages: 100,
+  testPassages: 120,
+  impliedQuestions: 4,
+  directQuestionRate: 0.4,
+  selfEditDemoRate: 0.7,
+  impliedInDemoRate: 0.35,
+  worldFactRepeats: 4,
+};
+
+export const PASSAGE_SPLITS = ['rl-train', 'val', 'test'] as const;
+export type PassageSplit = (typeof PASSAGE_SPLITS)[number];
+
+/** A person of the world with the passage written about them. */
+export interface WorldPerson {
+  person: Person;
+  phrasing: PassagePhrasing;
+  /** The passage in SEAL's format, with its questions (pretraining people have no questions here). */
+  record: KnowledgePassage;
+}
+
+/** A held-out passage plus its gold self-edit. */
+export interface WorldPassage extends WorldPerson {
+  /** Gold restatements and implications, one per line: the oracle condition's self-edit. */
+  oracle: string;
+}
+
+export interface World {
+  seed: number;
+  config: WorldConfig;
+  entities: WorldEntities;
+  pretrain: WorldPerson[];
+  splits: Record<PassageSplit, WorldPassage[]>;
+}
+
+function checkConfig(config: WorldConfig): void {
+  const counts = ['pretrainPeople', 'rlTrainPassages', 'valPassages', 'testPassages', 'worldFactRepeats'] as const;
+  for (const key of counts) {
+    if (!Number.isInteger(config[key]) || config[key] < 0) throw new Error(`world config: ${key} must be a non-negative integer, got ${config[key]}`);
+  }
+  const rates = ['directQuestionRate', 'selfEditDemoRate', 'impliedInDemoRate'] as const;
+  for (const key of rates) {
+    if (!(config[key] >= 0 && config[key] <= 1)) throw new Error(`world config: ${key} must be in [0, 1], got ${config[key]}`);
+  }
+  if (!Number.isInteger(config.impliedQuestions) || config.impliedQuestions < 1 || config.impliedQuestions > 5) {
+    throw new Error(`world config: impliedQuestions must be in 1..5, got ${config.impliedQuestions}`);
+  }
+  const people = config.pretrainPeople + config.rlTrainPassages + config.valPassages + config.testPassages;
+  if (people > 0.5 * config.firstNames * config.lastNames) {
+    throw new Error(`world config: ${people} people need more names than firstNames × lastNames / 2 = ${(config.firstNames * config.lastNames) / 2}`);
+  }
+}
+
+export function generateWorld(seed: number, overrides: Partial<WorldConfig> = {}): World {
+  const config: WorldConfig = { ...DEFAULT_WORLD_CONFIG, ...overrides };
+  checkConfig(config);
+  const root = new Prng(seed);
+  // Separate streams: resizing one split leaves the others (and the places) unchanged.
+  const entities = generateEntities(root.fork('entities'), config);
+  const usedNames = new Set<string>();
+  const draw = (rng: Prng): WorldPerson => {
+    const person = drawPerson(rng, entities, usedNames);
+    const phrasing = drawPhrasing(rng);
+    return { person, phrasing, record: { title: person.name, context: renderPassage(rng, person, phrasing), questions: [] } };
+  };
+  const heldOut = (label: string, count: number): WorldPassage[] => {
+    const rng = root.fork(label);
+    return Array.from({ length: count }, () => {
+      const person = drawPerson(rng, entities, usedNames);
+      const phrasing = drawPhrasing(rng);
+      return { person, phrasing, record: passageRecord(rng, person, phrasing, config), oracle: oracleCompletion(rng, person, phrasing) };
+    });
+  };
+  // Held-out people are drawn first so their names do not depend on the pretraining size.
+  const splits = {
+    test: heldOut('test', config.testPassages),
+    val: heldOut('val', config.valPassages),
+    'rl-train': heldOut('rl-train', config.rlTrainPassages),
+  };
+  const pretrainRng = root.fork('pretrain');
+  const pretrain = Array.from({ length: config.pretrainPeople }, () => draw(pretrainRng));
+  return { seed, config, entities, pretrain, splits };
+}
+
+/** A split's passages in SEAL's `{title, context, questions}` format. */
+export function splitPassages(world: World, split: PassageSplit): KnowledgePassage[] {
+  const passages = world.splits[split];
+  if (!passages) throw new Error(`unknown split "${split}" (known: ${Object.keys(world.splits).join(', ')})`);
+  return passages.map((p) => p.record);
+}
+
+/** The oracle self-edits of a split, in SEAL's synthetic-data format (like `gpt4_1_val.json`, k = 1). */
+export function oracleRecords(world: World, split: PassageSplit): SelfEditRecord[] {
+  return world.splits[split].map((p) => ({ ...p.record, prompt: selfEditPrompt(p.record), completions: [p.oracle] }));
+}
+
+/** The oracle condition's training sequences for each passage of a split. */
+export function oracleSequences(world: World, split: PassageSplit): { title: string; sequences: string[] }[] {
+  return world.splits[split].map((p) => ({ title: p.record.title, sequences: buildTrainSequences(p.record, p.oracle) }));
+}

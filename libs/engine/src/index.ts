@@ -8,3 +8,7 @@ export { toOnnxModel, OPSET } from './onnx/emit';
 export { createRuntime, Runtime, CompiledGraph, type RuntimeOptions, type GraphInputInfo } from './runtime/runtime';
 export { availableProviders, ProviderUnavailableError, type Provider } from './runtime/providers';
 export { Rng } from './random';
+export {
+  silu, swiglu, rmsNorm, ropeTables, applyRotary, causalMask, attention, crossEntropy,
+  type AttentionOptions, type CrossEntropyOptions,
+} from './frontend/composite';

@@ -112,6 +112,10 @@ export class Tensor {
     return sizes.map((s) => this.slice([at], [(at += s)], [a]));
   }
   pad(pads: number[]): Tensor { return node('Pad', [this], { pads: [...pads] }); }
+  /** Concatenates `others` after this tensor along the last axis. */
+  concatWith(...others: Tensor[]): Tensor {
+    return concat([this, ...others], -1);
+  }
 
   // ---- reductions, linear algebra, indexing -----------------------------------------------------
 

@@ -23,6 +23,8 @@ interface Ctx {
   name(t: Tensor): string;
   ints(values: readonly number[]): string;
   shapeOf(t: Tensor): string;
+  /** Adds a helper node and returns its output name. */
+  node(opType: string, inputs: string[], attrs?: AttributeProto[]): string;
 }
 
 const attrInt = (name: string, i: number): AttributeProto => AttributeProto.fromPartial({ name, type: AttrType.INT, i });
@@ -39,21 +41,28 @@ const reduce = (opType: string): Emitter<any> => (t, p: OpParams<'ReduceSum'>, c
 
 /**
  * Reshape target as ONNX wants it: numbers stay, a symbolic dim equal to the input's dim at the
- * same position becomes 0 ("copy"), and one remaining unknown becomes -1.
+ * same position becomes 0 ("copy"), and one remaining unknown becomes -1. When several symbolic
+ * dims move, the target is assembled at run time from the input's Shape (Gather + Concat).
  */
-function reshapeTarget(t: Tensor, shape: Dim[]): number[] {
+function reshapeTarget(t: Tensor, shape: Dim[], c: Ctx): string {
   const from = t.src[0].shape;
   let holes = 0;
-  const out = shape.map((d, i) => {
+  const simple = shape.map((d, i) => {
     if (typeof d === 'number') return d;
     if (from[i] === d) return 0;
     holes++;
     return -1;
   });
-  if (holes > 1) {
-    throw new Error(`Reshape: cannot emit ${t.src[0].shape} → [${shape}] with several symbolic dims moving; use reshapeLike`);
-  }
-  return out;
+  if (holes <= 1) return c.ints(simple);
+  let unknown = 0;
+  const parts = shape.map((d) => {
+    if (typeof d === 'number') return c.ints([d]);
+    const j = from.indexOf(d);
+    if (j >= 0) return c.node('Gather', [c.shapeOf(t.src[0]), c.ints([j])], [attrInt('axis', 0)]);
+    if (++unknown > 1) throw new Error(`Reshape: cannot emit ${t.src[0]} → [${shape}]: several new symbolic dims; use reshapeLike`);
+    return c.ints([-1]);
+  });
+  return c.node('Concat', parts, [attrInt('axis', 0)]);
 }
 
 export const emitters: { [K in OpKind]: Emitter<K> } = {
@@ -69,7 +78,7 @@ export const emitters: { [K in OpKind]: Emitter<K> } = {
   LogSoftmax: (t, p, c) => ({ opType: 'LogSoftmax', inputs: [c.name(t.src[0])], attrs: [attrInt('axis', p.axis)] }),
   Reshape: (t, p, c) => ({
     opType: 'Reshape',
-    inputs: [c.name(t.src[0]), t.src.length === 2 ? c.shapeOf(t.src[1]) : c.ints(reshapeTarget(t, p.shape))],
+    inputs: [c.name(t.src[0]), t.src.length === 2 ? c.shapeOf(t.src[1]) : reshapeTarget(t, p.shape, c)],
   }),
   // Expand broadcasts, so a symbolic dim can be written as 1 when the input already carries it.
   Expand: (t, p, c) => ({
@@ -108,6 +117,8 @@ function valueInfo(name: string, t: Tensor): ValueInfoProto {
 export interface EmittedModel {
   model: ModelProto;
   inputs: Tensor[];
+  /** Whether any value is float64 (ORT's extended fusions, e.g. QuickGelu, only have float kernels). */
+  usesFloat64: boolean;
 }
 
 /** Builds the ModelProto for `outputs`. Structurally equal nodes are emitted once (CSE by hash). */
@@ -147,6 +158,13 @@ export function emitModel(outputs: Record<string, Tensor>): EmittedModel {
       }
       return n;
     },
+    node: () => '',
+  };
+  let helpers = 0;
+  c.node = (opType, input, attrs = []) => {
+    const out = `h${helpers++}_${opType}`;
+    nodes.push({ input, output: [out], name: out, opType, attribute: attrs, domain: '' });
+    return out;
   };
   for (const t of order) {
     const h = t.hash();
@@ -180,7 +198,7 @@ export function emitModel(outputs: Record<string, Tensor>): EmittedModel {
       output: outs.map(([n, t]) => valueInfo(n, t)),
     },
   });
-  return { model, inputs: [...inputs.values()] };
+  return { model, inputs: [...inputs.values()], usesFloat64: order.some((t) => t.dtype === 'float64') };
 }
 
 /** Serialized ModelProto bytes for `outputs`. */

@@ -99,11 +99,11 @@ export class Runtime {
   }
 
   private async create(key: string, outputs: Record<string, Tensor>): Promise<CompiledGraph> {
-    const { model, inputs } = emitModel(outputs);
+    const { model, inputs, usesFloat64 } = emitModel(outputs);
     const bytes = ModelProto.encode(model).finish();
     const worker = this.pool.pick();
     try {
-      await worker.request({ kind: 'load', key, bytes, options: { provider: this.provider, intraOpThreads: this.intraOpThreads } }, [bytes.buffer as ArrayBuffer]);
+      await worker.request({ kind: 'load', key, bytes, options: { provider: this.provider, intraOpThreads: this.intraOpThreads, optimization: usesFloat64 ? 'basic' : 'all' } }, [bytes.buffer as ArrayBuffer]);
     } catch (e) {
       worker.load--;
       throw providerFailure(this.provider, e as Error);

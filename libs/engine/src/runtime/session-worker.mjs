@@ -21,7 +21,8 @@ async function handle(msg) {
           intraOpNumThreads: msg.options.intraOpThreads,
           interOpNumThreads: 1,
           executionMode: 'sequential',
-          graphOptimizationLevel: 'all',
+          // NOTE: float64 graphs get 'basic': ORT's extended fusions (x·σ(x) → QuickGelu) have float-only kernels.
+          graphOptimizationLevel: msg.options.optimization,
           logSeverityLevel: 3,
         });
         sessions.set(msg.key, session);

@@ -1,0 +1,90 @@
+/** @file Composites: float64 gradchecks through their decompositions, plus forward values checked by hand. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostTensor } from '../ir/dtype';
+import { Rng } from '../random';
+import { createRuntime, type Runtime } from '../runtime/runtime';
+import { gradCheck } from '../testing/grad-check';
+import '../testing/all-close';
+import { applyRotary, attention, causalMask, crossEntropy, rmsNorm, ropeTables, silu, swiglu } from './composite';
+import { constant, input } from './tensor';
+
+const rng = new Rng(99);
+const normal = (...shape: number[]) => rng.normalTensor(shape, 1, 'float64');
+let rt: Runtime;
+beforeAll(() => {
+  rt = createRuntime({ intraOpThreads: 1 });
+});
+afterAll(async () => {
+  await rt.release();
+});
+
+describe('composite gradients (float64 finite differences, error ≤ 1e-6)', () => {
+  const ok = (r: { maxError: number; worst: string }) => expect(r.maxError, r.worst).toBeLessThanOrEqual(1e-6);
+
+  it('silu and swiglu', async () => {
+    ok(await gradCheck(rt, (x) => silu(x), [normal(2, 3)]));
+    ok(await gradCheck(rt, swiglu, [normal(2, 4), normal(4, 6), normal(4, 6), normal(6, 4)]));
+  });
+
+  it('rmsNorm', async () => {
+    ok(await gradCheck(rt, (x, w) => rmsNorm(x, w, 1e-5), [normal(2, 3, 4), normal(4)]));
+  });
+
+  it('rotary embedding', async () => {
+    const { cos, sin } = ropeTables(3, 4, 10000, 0, 'float64');
+    ok(await gradCheck(rt, (x) => applyRotary(x, constant(cos), constant(sin)), [normal(1, 2, 3, 4)]));
+  });
+
+  it('grouped-query causal attention with an additive mask', async () => {
+    const mask = constant(causalMask(3, 3, 'float64'));
+    ok(await gradCheck(rt, (q, k, v) => attention(q, k, v, { mask }), [normal(1, 4, 3, 2), normal(1, 2, 3, 2), normal(1, 2, 3, 2)]));
+  });
+
+  it('attention with a per-batch bool mask (B, 1, T, S) and GQA', async () => {
+    const keep = hostTensor('bool', [2, 1, 2, 3], [1, 0, 0, 1, 1, 0, 1, 1, 0, 1, 1, 1]);
+    ok(await gradCheck(rt, (q, k, v) => attention(q, k, v, { mask: constant(keep) }), [normal(2, 2, 2, 2), normal(2, 1, 3, 2), normal(2, 1, 3, 2)]));
+  });
+
+  it('cross-entropy with ignored targets', async () => {
+    const targets = constant(hostTensor('int64', [2, 3], [1, -100, 4, 0, 2, -100]));
+    ok(await gradCheck(rt, (logits) => crossEntropy(logits, targets), [normal(2, 3, 5)]));
+  });
+});
+
+describe('composite values', () => {
+  it('cross-entropy equals the mean NLL over kept targets, and 0 when all are ignored', async () => {
+    const logits = input('logits', [3, 2], 'float64');
+    const t = input('t', [3], 'int64');
+    const g = await rt.compile({ loss: crossEntropy(logits, t) });
+    const l = hostTensor('float64', [3, 2], [0, 1, 2, 0, 1, 1]);
+    const out = await g.run({ logits: l, t: hostTensor('int64', [3], [1, -100, 0]) });
+    const nll = (a: number, b: number, pick: number) => -(pick === 0 ? a : b) + Math.log(Math.exp(a) + Math.exp(b));
+    expect(out.loss).toBeAllClose([(nll(0, 1, 1) + nll(1, 1, 0)) / 2], { rtol: 1e-12 });
+    const none = await g.run({ logits: l, t: hostTensor('int64', [3], [-100, -100, -100]) });
+    expect(none.loss).toBeAllClose([0]);
+  });
+
+  it('causal attention: the first query sees only the first key', async () => {
+    const q = input('q', [1, 1, 2, 2], 'float64');
+    const k = input('k', [1, 1, 2, 2], 'float64');
+    const v = input('v', [1, 1, 2, 2], 'float64');
+    const g = await rt.compile({ o: attention(q, k, v, { mask: constant(causalMask(2, 2, 'float64')) }) });
+    const out = await g.run({
+      q: hostTensor('float64', [1, 1, 2, 2], [1, 0, 0, 1]), k: hostTensor('float64', [1, 1, 2, 2], [1, 0, 0, 1]),
+      v: hostTensor('float64', [1, 1, 2, 2], [1, 2, 3, 4]),
+    });
+    const w = Math.exp(0) / (Math.exp(0) + Math.exp(1 / Math.SQRT2)); // second query: scores 0 and 1/√2
+    expect(out.o).toBeAllClose([1, 2, w * 1 + (1 - w) * 3, w * 2 + (1 - w) * 4], { rtol: 1e-12 });
+  });
+
+  it('symbolic batch and sequence dims run at several sizes with one session', async () => {
+    const x = input('x', ['B', 'T', 4]);
+    const w = input('w', [4]);
+    const y = rmsNorm(x, w).reshape([-1, 4]).sum([1]);
+    const g = await rt.compile({ y });
+    for (const [b, t] of [[1, 2], [3, 5]]) {
+      const out = await g.run({ x: rng.normalTensor([b, t, 4]), w: hostTensor('float32', [4], [1, 1, 1, 1]) });
+      expect(out.y.shape).toEqual([b * t]);
+    }
+  });
+});

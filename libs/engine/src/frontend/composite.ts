@@ -1,0 +1,125 @@
+/** @file Model-level ops written with primitives (so they differentiate for free): SiLU, SwiGLU, RMSNorm, RoPE, attention, cross-entropy. */
+import { hostTensor, type DType, type HostTensor } from '../ir/dtype';
+import { ShapeError, fmt } from '../ir/shape';
+import { constant, where, type Tensor } from './tensor';
+
+/** silu(x) = x·σ(x). */
+export function silu(x: Tensor): Tensor {
+  return x.mul(x.sigmoid());
+}
+
+/** Llama MLP: (silu(x·Wg) ⊙ (x·Wu))·Wd, weights stored (in, out). */
+export function swiglu(x: Tensor, wGate: Tensor, wUp: Tensor, wDown: Tensor): Tensor {
+  return silu(x.matmul(wGate)).mul(x.matmul(wUp)).matmul(wDown);
+}
+
+/** RMSNorm over the last axis: x / √(mean(x²) + ε) · w (HF LlamaRMSNorm). */
+export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-6): Tensor {
+  const variance = x.mul(x).mean([-1], true); // (..., 1)
+  return x.mul(variance.add(eps).sqrt().reciprocal()).mul(weight);
+}
+
+/**
+ * RoPE tables for positions offset..offset+T: cos/sin of shape (T, D), each frequency repeated
+ * over both halves (HF layout: emb = cat(freqs, freqs)). θ_i = base^(−2i/D).
+ */
+export function ropeTables(seqLen: number, headDim: number, theta = 10000, offset = 0, dtype: DType = 'float32'): { cos: HostTensor; sin: HostTensor } {
+  if (headDim % 2 !== 0) throw new Error(`ropeTables: headDim ${headDim} must be even`);
+  const half = headDim / 2;
+  const cos = new Array<number>(seqLen * headDim);
+  const sin = new Array<number>(seqLen * headDim);
+  for (let t = 0; t < seqLen; t++) {
+    for (let i = 0; i < half; i++) {
+      // Math.fround mirrors torch, which builds inv_freq and the angle products in float32.
+      const invFreq = Math.fround(1 / Math.pow(theta, (2 * i) / headDim));
+      const angle = Math.fround((t + offset) * invFreq);
+      for (const j of [i, i + half]) {
+        cos[t * headDim + j] = Math.cos(angle);
+        sin[t * headDim + j] = Math.sin(angle);
+      }
+    }
+  }
+  return { cos: hostTensor(dtype, [seqLen, headDim], cos), sin: hostTensor(dtype, [seqLen, headDim], sin) };
+}
+
+/** rotate_half(x) = cat(−x₂, x₁) over the last axis. */
+function rotateHalf(x: Tensor): Tensor {
+  const d = x.shape[x.rank - 1];
+  if (typeof d !== 'number' || d % 2 !== 0) throw new ShapeError(`applyRotary: last dim of ${fmt(x.shape)} must be static and even`);
+  const [x1, x2] = x.split([d / 2, d / 2], -1);
+  return x2.neg().concatWith(x1);
+}
+
+/** x·cos + rotate_half(x)·sin, x (B, H, T, D), cos/sin (T, D) or anything broadcastable to x. */
+export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  return x.mul(cos).add(rotateHalf(x).mul(sin));
+}
+
+/** Additive causal mask (T, S): 0 where query i may see key j (j ≤ i + S − T), else −1e9. */
+export function causalMask(t: number, s = t, dtype: DType = 'float32'): HostTensor {
+  const data = new Array<number>(t * s);
+  for (let i = 0; i < t; i++) for (let j = 0; j < s; j++) data[i * s + j] = j <= i + s - t ? 0 : -1e9;
+  return hostTensor(dtype, [t, s], data);
+}
+
+export interface AttentionOptions {
+  /** Additive float mask broadcastable to (B, H, T, S), or bool (true = attend). */
+  mask?: Tensor;
+  /** Defaults to 1/√D. */
+  scale?: number;
+}
+
+/**
+ * Scaled dot-product attention with grouped-query heads: q (B, Hq, T, D), k/v (B, Hkv, S, D),
+ * Hq a multiple of Hkv. Query heads are grouped as (B, Hkv, rep, T, D) so K and V broadcast
+ * over the group instead of being copied.
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
+    throw new ShapeError(`attention: q, k, v must be (B, H, T, D), got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
+  }
+  const [b, hq, t, d] = q.shape;
+  const hkv = k.shape[1];
+  if (typeof hq !== 'number' || typeof hkv !== 'number' || hq % hkv !== 0) {
+    throw new ShapeError(`attention: query heads ${hq} must be a static multiple of kv heads ${hkv} (q ${fmt(q.shape)}, k ${fmt(k.shape)})`);
+  }
+  const rep = hq / hkv;
+  const scale = opts.scale ?? 1 / Math.sqrt(d as number);
+  const grouped = rep > 1;
+  const qg = grouped ? q.reshape([b, hkv, rep, t, d]) : q; // (B, Hkv, rep, T, D)
+  const kg = grouped ? k.reshape([k.shape[0], hkv, 1, k.shape[2], d]) : k; // (B, Hkv, 1, S, D)
+  const vg = grouped ? v.reshape([v.shape[0], hkv, 1, v.shape[2], d]) : v;
+  let scores = qg.matmul(kg.swapAxes(-1, -2)).mul(scale); // (B, Hkv, rep, T, S)
+  if (opts.mask) {
+    let m = opts.mask;
+    if (grouped && m.rank === 4) m = m.reshape([m.shape[0], m.shape[1], 1, m.shape[2], m.shape[3]]);
+    scores = m.dtype === 'bool' ? where(m, scores, -1e9) : scores.add(m.cast(scores.dtype));
+  }
+  const out = scores.softmax(-1).matmul(vg); // (B, Hkv, rep, T, D)
+  return grouped ? out.reshape([b, hq, t, d]) : out;
+}
+
+export interface CrossEntropyOptions {
+  ignoreIndex?: number;
+}
+
+/**
+ * Mean token cross-entropy: logits (..., V), targets (...) int64. Targets equal to ignoreIndex
+ * (−100, as in PyTorch) are left out of both the sum and the count; with none left the loss is 0.
+ * The target log-probability is picked with a one-hot product, which needs no gather gradient.
+ */
+export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  const ignore = opts.ignoreIndex ?? -100;
+  const v = logits.shape[logits.rank - 1];
+  if (typeof v !== 'number') throw new ShapeError(`crossEntropy: vocab dim of ${fmt(logits.shape)} must be static`);
+  if (targets.dtype !== 'int64') throw new ShapeError(`crossEntropy: targets must be int64, got ${targets}`);
+  const flatLogits = logits.reshape([-1, v]); // (N, V)
+  const flatTargets = targets.reshape([-1, 1]); // (N, 1)
+  const ignored = flatTargets.equal(constant(ignore, 'int64'));
+  const keep = where(ignored, 0, 1).cast(logits.dtype); // (N, 1)
+  const vocab = constant(hostTensor('int64', [1, v], Array.from({ length: v }, (_, i) => i)));
+  const oneHot = flatTargets.equal(vocab).cast(logits.dtype); // (N, V); ignored rows (−100) are all zero
+  const nll = flatLogits.logSoftmax(-1).mul(oneHot).sum([-1], true).neg(); // (N, 1)
+  const count = keep.sum();
+  return nll.mul(keep).sum().div(where(count.equal(0), constant(1, logits.dtype), count));
+}

@@ -12,3 +12,4 @@ export * from './knowledge/world';
 export * from './knowledge/pretraining-corpus';
 export { DEMO_STYLE_WEIGHTS } from './knowledge/self-edit-demos';
 export * from './knowledge/tokenizer-builder';
+export * from './knowledge/world-files';

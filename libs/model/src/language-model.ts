@@ -1,0 +1,151 @@
+/** @file A loaded model on the engine runtime: the frozen base held once, compiled graphs cached per adapter shape. */
+import { createRuntime, hostTensor, input, type CompiledGraph, type HostTensor, type Runtime, type RuntimeOptions, type Tensor } from '@seal/engine';
+import { loadCheckpoint, type Checkpoint } from './checkpoint';
+import type { ModelConfig } from './config';
+import { attentionMaskFeed, idsFeed, positionIds, ropeFeeds } from './feeds';
+import { B, Llama, LORA_SCALE, loraInputName, P, T, type KvCache, type LoraShape } from './llama';
+import type { LoraAdapter } from './peft';
+import type { TextTokenizer } from './tokenizer';
+
+/** Per-layer KV cache values on the host, (B, Hkv, 1, P, D) each. */
+export interface HostKvCache {
+  readonly k: HostTensor[];
+  readonly v: HostTensor[];
+  /** (B, P) 1 = real token, 0 = padding. */
+  readonly attentionMask: number[][];
+}
+
+export interface LanguageModelOptions extends RuntimeOptions {
+  /** Share a runtime (and its workers) between models; otherwise one is created and owned. */
+  runtime?: Runtime;
+}
+
+const loraShapeOf = (adapter: LoraAdapter | null): LoraShape | null =>
+  adapter ? { r: adapter.config.r, targets: new Set(adapter.pairs.keys()) } : null;
+
+const shapeKey = (lora: LoraShape | null) => (lora ? `r${lora.r}:${[...lora.targets].sort().join(',')}` : 'base');
+
+export class LanguageModel {
+  readonly config: ModelConfig;
+  readonly tokenizer: TextTokenizer | null;
+  readonly dir: string;
+  /** Frozen base weights, held once per process and fed to every graph (base or any adapter). */
+  readonly baseFeeds: Readonly<Record<string, HostTensor>>;
+  private readonly graphs = new Map<string, Promise<CompiledGraph>>();
+
+  private constructor(checkpoint: Checkpoint, private readonly runtime: Runtime, private readonly ownsRuntime: boolean) {
+    this.config = checkpoint.config;
+    this.tokenizer = checkpoint.tokenizer;
+    this.dir = checkpoint.dir;
+    const feeds: Record<string, HostTensor> = {};
+    // NOTE: not sharedHostTensor yet: onnxruntime-node 1.30 rejects SharedArrayBuffer-backed feeds
+    // ("Invalid argument"), so each run copies the base to the worker. Switch once the engine handles it.
+    for (const [name, t] of checkpoint.params) feeds[name] = hostTensor('float32', [...t.shape], t.data);
+    this.baseFeeds = feeds;
+  }
+
+  static load(dir: string, options: LanguageModelOptions = {}): LanguageModel {
+    return LanguageModel.fromCheckpoint(loadCheckpoint(dir), options);
+  }
+
+  static fromCheckpoint(checkpoint: Checkpoint, options: LanguageModelOptions = {}): LanguageModel {
+    const runtime = options.runtime ?? createRuntime({ intraOpThreads: 1, ...options });
+    return new LanguageModel(checkpoint, runtime, !options.runtime);
+  }
+
+  /** LoRA feeds for an adapter (A, B per target and the scale); swapping adapters only swaps these. */
+  adapterFeeds(adapter: LoraAdapter | null): Record<string, HostTensor> {
+    if (!adapter) return {};
+    const feeds: Record<string, HostTensor> = { [LORA_SCALE]: hostTensor('float32', [], [adapter.scale]) };
+    for (const [name, { a, b }] of adapter.pairs) {
+      feeds[loraInputName(name, 'A')] = hostTensor('float32', [...a.shape], a.data);
+      feeds[loraInputName(name, 'B')] = hostTensor('float32', [...b.shape], b.data);
+    }
+    return feeds;
+  }
+
+  private graph(kind: 'logits' | 'decode', lora: LoraShape | null, build: (model: Llama) => Record<string, Tensor>): Promise<CompiledGraph> {
+    const key = `${kind}:${shapeKey(lora)}`;
+    let g = this.graphs.get(key);
+    if (!g) {
+      g = this.runtime.compile(build(new Llama(this.config, lora)));
+      this.graphs.set(key, g);
+    }
+    return g;
+  }
+
+  private checkLength(t: number, field: string): void {
+    if (t > this.config.maxPositionEmbeddings) {
+      throw new RangeError(`${field}: ${t} tokens exceed the model's context (max_position_embeddings = ${this.config.maxPositionEmbeddings})`);
+    }
+  }
+
+  /** Full-sequence logits (B, T, V) for unpadded rows, as HF's forward returns them. */
+  async logits(ids: readonly (readonly number[])[], adapter: LoraAdapter | null = null): Promise<HostTensor> {
+    const idsTensor = idsFeed(ids, this.config.vocabSize);
+    const [b, t] = idsTensor.shape;
+    this.checkLength(t, 'input_ids');
+    const lora = loraShapeOf(adapter);
+    const graph = await this.graph('logits', lora, (model) => {
+      const ctx = { cos: input('cos', [B, 1, 1, T, this.config.headDim]), sin: input('sin', [B, 1, 1, T, this.config.headDim]), mask: input('mask', [B, 1, 1, T, T]) };
+      return { logits: model.logits(model.forward({ ids: input('ids', [B, T], 'int64'), ctx, past: null }).hidden) };
+    });
+    const full = Array.from({ length: b }, () => new Array<number>(t).fill(1));
+    const { cos, sin } = ropeFeeds(this.config, positionIds(full, t));
+    const out = await graph.run({ ...this.baseFeeds, ...this.adapterFeeds(adapter), ids: idsTensor, cos, sin, mask: attentionMaskFeed(full, t) });
+    return out.logits;
+  }
+
+  /** An empty cache (P = 0) for `b` rows. */
+  emptyCache(b: number): HostKvCache {
+    const { numLayers, numKvHeads, headDim } = this.config;
+    const empty = () => Array.from({ length: numLayers }, () => hostTensor('float32', [b, numKvHeads, 1, 0, headDim]));
+    return { k: empty(), v: empty(), attentionMask: Array.from({ length: b }, () => []) };
+  }
+
+  /**
+   * One prefill or decode step: feed T new tokens (left-padded rows marked 0 in `newMask`) after the
+   * cached ones; returns the last position's logits (B, V) and the grown cache.
+   */
+  async step(ids: readonly (readonly number[])[], newMask: readonly (readonly number[])[], cache: HostKvCache, adapter: LoraAdapter | null = null) {
+    const idsTensor = idsFeed(ids, this.config.vocabSize);
+    const t = idsTensor.shape[1];
+    const attentionMask = cache.attentionMask.map((row, i) => [...row, ...newMask[i]]);
+    this.checkLength(attentionMask[0].length, 'prompt + generated tokens');
+    const lora = loraShapeOf(adapter);
+    const { numLayers, numKvHeads, headDim } = this.config;
+    const graph = await this.graph('decode', lora, (model) => {
+      const ctx = { cos: input('cos', [B, 1, 1, T, headDim]), sin: input('sin', [B, 1, 1, T, headDim]), mask: input('mask', [B, 1, 1, T, `${P}+${T}`]) };
+      const past: KvCache[] = Array.from({ length: numLayers }, (_, i) => ({
+        k: input(`past.${i}.k`, [B, numKvHeads, 1, P, headDim]),
+        v: input(`past.${i}.v`, [B, numKvHeads, 1, P, headDim]),
+      }));
+      const out = model.forward({ ids: input('ids', [B, T], 'int64'), ctx, past });
+      const outputs: Record<string, Tensor> = { logits: model.logits(Llama.lastPosition(out.hidden)) };
+      out.present.forEach((kv, i) => {
+        outputs[`present.${i}.k`] = kv.k;
+        outputs[`present.${i}.v`] = kv.v;
+      });
+      return outputs;
+    });
+    const { cos, sin } = ropeFeeds(this.config, positionIds(attentionMask, t));
+    const feeds: Record<string, HostTensor> = { ...this.baseFeeds, ...this.adapterFeeds(adapter), ids: idsTensor, cos, sin, mask: attentionMaskFeed(attentionMask, t) };
+    for (let i = 0; i < numLayers; i++) {
+      feeds[`past.${i}.k`] = cache.k[i];
+      feeds[`past.${i}.v`] = cache.v[i];
+    }
+    const out = await graph.run(feeds);
+    const next: HostKvCache = {
+      k: Array.from({ length: numLayers }, (_, i) => out[`present.${i}.k`]),
+      v: Array.from({ length: numLayers }, (_, i) => out[`present.${i}.v`]),
+      attentionMask,
+    };
+    return { logits: out.logits, cache: next };
+  }
+
+  /** Ends the runtime if this model created it; a shared runtime's owner releases it (its graphs may be shared). */
+  async release(): Promise<void> {
+    this.graphs.clear();
+    if (this.ownsRuntime) await this.runtime.release();
+  }
+}

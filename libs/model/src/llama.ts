@@ -1,0 +1,227 @@
+/** @file The Llama-family transformer (Llama, Qwen2) as an engine graph, top to bottom like nanoGPT. */
+import { concat, constant, hostTensor, input, type Tensor } from '@seal/engine';
+import type { ModelConfig } from './config';
+import { linearSpecs, paramSpecs } from './hf-names';
+
+// Every weight is a graph *input*, never an initializer: one compiled graph then serves the base and
+// every adapter of the same shape, and the frozen base is fed from one shared buffer per process.
+
+/** The structure (not the values) of the adapter a graph is built for. */
+export interface LoraShape {
+  readonly r: number;
+  /** Our linear names that carry A and B, e.g. `layers.0.attn.q`. */
+  readonly targets: ReadonlySet<string>;
+}
+
+/** Graph input names of LoRA factors and their shared scale (α/r). */
+export const loraInputName = (linear: string, which: 'A' | 'B') => `lora.${linear}.${which}`;
+export const LORA_SCALE = 'lora.scale';
+
+/** Symbolic dims: batch, new tokens, cached tokens, and the attended length P+T. */
+export const B = 'B';
+export const T = 'T';
+export const P = 'P';
+
+// ---------------------------------------------------------------------------------------------
+// Functions
+
+/** RMSNorm over the last axis: x / √(mean(x²) + ε) · w. */
+export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
+  return x.mul(x.square().mean([-1], true).add(eps).sqrt().reciprocal()).mul(weight);
+}
+
+/** HF's rotate_half: (x₁, x₂) → (−x₂, x₁) over the two halves of the last axis. */
+function rotateHalf(x: Tensor, headDim: number): Tensor {
+  const [x1, x2] = x.split([headDim / 2, headDim / 2], -1);
+  return concat([x2.neg(), x1], -1);
+}
+
+/** Rotary embedding: x·cos + rotate_half(x)·sin; cos/sin (B, 1, 1, T, D) broadcast over heads. */
+export function rope(x: Tensor, cos: Tensor, sin: Tensor, headDim: number): Tensor {
+  return x.mul(cos).add(rotateHalf(x, headDim).mul(sin));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Modules
+
+/** y = x·W (+ b) (+ scale·(x·A)·B when the layer carries a LoRA adapter). W is (in, out). */
+class Linear {
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+  readonly lora: { a: Tensor; b: Tensor; scale: Tensor } | null;
+
+  constructor(readonly name: string, inF: number, outF: number, bias: boolean, lora: LoraShape | null, scale: Tensor | null) {
+    this.weight = input(`${name}.weight`, [inF, outF]);
+    this.bias = bias ? input(`${name}.bias`, [outF]) : null;
+    this.lora = lora && scale && lora.targets.has(name)
+      ? { a: input(loraInputName(name, 'A'), [inF, lora.r]), b: input(loraInputName(name, 'B'), [lora.r, outF]), scale }
+      : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    let y = x.matmul(this.weight);
+    if (this.bias) y = y.add(this.bias);
+    if (this.lora) y = y.add(x.matmul(this.lora.a).matmul(this.lora.b).mul(this.lora.scale));
+    return y;
+  }
+}
+
+export interface KvCache {
+  /** (B, Hkv, 1, P, D) each (the grouped layout attention uses); P = 0 for a fresh prompt. */
+  readonly k: Tensor;
+  readonly v: Tensor;
+}
+
+/** What every layer needs besides its input: rotary tables and the additive mask. */
+export interface LayerContext {
+  /** (B, 1, 1, T, D) */
+  readonly cos: Tensor;
+  readonly sin: Tensor;
+  /** (B, 1, 1, T, S) additive: 0 where a query may attend, a large negative number elsewhere. S = T, or P+T with a cache. */
+  readonly mask: Tensor;
+}
+
+class Attention {
+  readonly q: Linear;
+  readonly k: Linear;
+  readonly v: Linear;
+  readonly o: Linear;
+
+  constructor(private readonly c: ModelConfig, prefix: string, lora: LoraShape | null, scale: Tensor | null) {
+    const { hiddenSize: d, numHeads: h, numKvHeads: kv, headDim: hd } = c;
+    this.q = new Linear(`${prefix}.q`, d, h * hd, c.qkvBias, lora, scale);
+    this.k = new Linear(`${prefix}.k`, d, kv * hd, c.qkvBias, lora, scale);
+    this.v = new Linear(`${prefix}.v`, d, kv * hd, c.qkvBias, lora, scale);
+    this.o = new Linear(`${prefix}.o`, h * hd, d, c.oBias, lora, scale);
+  }
+
+  /**
+   * Grouped-query attention without copying K/V: query heads are grouped (B, Hkv, rep, T, D) so
+   * each group's matmul broadcasts against its one K/V head (B, Hkv, 1, S, D). Head h uses KV head
+   * ⌊h / rep⌋, as HF's repeat_kv does.
+   */
+  forward(x: Tensor, ctx: LayerContext, past: KvCache | null): { y: Tensor; present: KvCache } {
+    const { numHeads: h, numKvHeads: kv, headDim: hd } = this.c;
+    const rep = h / kv;
+    const q = this.q.forward(x).reshape([B, T, kv, rep, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, rep, T, D)
+    const kNew = this.k.forward(x).reshape([B, T, kv, 1, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, 1, T, D)
+    const vNew = this.v.forward(x).reshape([B, T, kv, 1, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, 1, T, D)
+    const qr = rope(q, ctx.cos, ctx.sin, hd);
+    const kr = rope(kNew, ctx.cos, ctx.sin, hd);
+    // The cache holds keys after RoPE, so cached positions never need re-rotating.
+    const k = past ? concat([past.k, kr], 3) : kr; // (B, Hkv, 1, S, D), S = P + T
+    const v = past ? concat([past.v, vNew], 3) : vNew; // (B, Hkv, 1, S, D)
+    const scores = qr.matmul(k.transpose([0, 1, 2, 4, 3])).mul(1 / Math.sqrt(hd)).add(ctx.mask); // (B, Hkv, rep, T, S)
+    const att = scores.softmax(-1).matmul(v); // (B, Hkv, rep, T, D)
+    const merged = att.transpose([0, 3, 1, 2, 4]).reshape([B, T, h * hd]); // (B, T, H·D)
+    return { y: this.o.forward(merged), present: { k, v } };
+  }
+}
+
+/** SwiGLU feed-forward: down(silu(gate(x)) · up(x)). */
+class Mlp {
+  readonly gate: Linear;
+  readonly up: Linear;
+  readonly down: Linear;
+
+  constructor(c: ModelConfig, prefix: string, lora: LoraShape | null, scale: Tensor | null) {
+    this.gate = new Linear(`${prefix}.gate`, c.hiddenSize, c.intermediateSize, c.mlpBias, lora, scale);
+    this.up = new Linear(`${prefix}.up`, c.hiddenSize, c.intermediateSize, c.mlpBias, lora, scale);
+    this.down = new Linear(`${prefix}.down`, c.intermediateSize, c.hiddenSize, c.mlpBias, lora, scale);
+  }
+
+  forward(x: Tensor): Tensor {
+    const g = this.gate.forward(x);
+    return this.down.forward(g.mul(g.sigmoid()).mul(this.up.forward(x)));
+  }
+}
+
+/** Pre-norm residual block: x + attn(norm(x)), then x + mlp(norm(x)). */
+class Block {
+  readonly attnNorm: Tensor;
+  readonly attn: Attention;
+  readonly mlpNorm: Tensor;
+  readonly mlp: Mlp;
+
+  constructor(private readonly c: ModelConfig, i: number, lora: LoraShape | null, scale: Tensor | null) {
+    this.attnNorm = input(`layers.${i}.attnNorm.weight`, [c.hiddenSize]);
+    this.attn = new Attention(c, `layers.${i}.attn`, lora, scale);
+    this.mlpNorm = input(`layers.${i}.mlpNorm.weight`, [c.hiddenSize]);
+    this.mlp = new Mlp(c, `layers.${i}.mlp`, lora, scale);
+  }
+
+  forward(x: Tensor, ctx: LayerContext, past: KvCache | null): { x: Tensor; present: KvCache } {
+    const { y, present } = this.attn.forward(rmsNorm(x, this.attnNorm, this.c.rmsNormEps), ctx, past);
+    const h = x.add(y);
+    return { x: h.add(this.mlp.forward(rmsNorm(h, this.mlpNorm, this.c.rmsNormEps))), present };
+  }
+}
+
+export interface LlamaInputs {
+  /** (B, T) int64 token ids. */
+  readonly ids: Tensor;
+  readonly ctx: LayerContext;
+  /** One cache per layer, or null for a cacheless forward (training, scoring). */
+  readonly past: readonly KvCache[] | null;
+}
+
+export interface LlamaOutputs {
+  /** (B, T, D) after the final norm. */
+  readonly hidden: Tensor;
+  readonly present: KvCache[];
+}
+
+export class Llama {
+  readonly embed: Tensor;
+  readonly blocks: Block[];
+  readonly norm: Tensor;
+  /** (D, V); for tied models the embedding transposed. */
+  readonly head: Tensor;
+  /** Graph inputs holding LoRA factors (empty without an adapter). */
+  readonly loraInputs: Map<string, Tensor> = new Map();
+
+  constructor(readonly config: ModelConfig, readonly lora: LoraShape | null = null) {
+    const scale = lora ? input(LORA_SCALE, []) : null;
+    this.embed = input('embed.weight', [config.vocabSize, config.hiddenSize]);
+    this.blocks = Array.from({ length: config.numLayers }, (_, i) => new Block(config, i, lora, scale));
+    this.norm = input('norm.weight', [config.hiddenSize]);
+    this.head = config.tieWordEmbeddings ? this.embed.transpose([1, 0]) : input('lmHead.weight', [config.hiddenSize, config.vocabSize]);
+    if (lora) {
+      const known = new Set(linearSpecs(config).map((l) => l.name));
+      const unknown = [...lora.targets].filter((t) => !known.has(t));
+      if (unknown.length) throw new Error(`LoRA targets ${unknown.join(', ')} are not linears of this ${config.architecture} model`);
+      this.loraInputs.set(LORA_SCALE, scale!);
+      for (const block of this.blocks) {
+        for (const l of [block.attn.q, block.attn.k, block.attn.v, block.attn.o, block.mlp.gate, block.mlp.up, block.mlp.down]) {
+          if (l.lora) this.loraInputs.set(loraInputName(l.name, 'A'), l.lora.a).set(loraInputName(l.name, 'B'), l.lora.b);
+        }
+      }
+    }
+  }
+
+  /** Base parameter names this graph reads (the HF table's names). */
+  paramNames(): string[] {
+    return paramSpecs(this.config).map((s) => s.name);
+  }
+
+  forward({ ids, ctx, past }: LlamaInputs): LlamaOutputs {
+    let x = this.embed.gather(ids); // (B, T, D)
+    const present: KvCache[] = [];
+    this.blocks.forEach((block, i) => {
+      const out = block.forward(x, ctx, past ? past[i] : null);
+      x = out.x;
+      present.push(out.present);
+    });
+    return { hidden: rmsNorm(x, this.norm, this.config.rmsNormEps), present };
+  }
+
+  /** (…, D) → (…, V) */
+  logits(hidden: Tensor): Tensor {
+    return hidden.matmul(this.head);
+  }
+
+  /** Hidden state of the last position, (B, T, D) → (B, D); with left padding it is real for every row. */
+  static lastPosition(hidden: Tensor): Tensor {
+    return hidden.gather(constant(hostTensor('int64', [], [-1]), 'int64'), 1);
+  }
+}

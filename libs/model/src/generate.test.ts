@@ -1,0 +1,76 @@
+/** @file Generation: golden greedy tokens from the PyTorch reference (batch 1 and padded batch), KV cache = recompute, seeded sampling, stops. */
+import '@seal/engine/testing';
+import { createRuntime } from '@seal/engine';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generate } from './generate';
+import { LanguageModel } from './language-model';
+import { loadPeftAdapter } from './peft';
+import { loadReference } from './reference';
+
+const runtime = createRuntime({ intraOpThreads: 1 });
+afterAll(() => runtime.release());
+
+describe.each(['llama-fp32', 'qwen2-bf16'] as const)('%s', (name) => {
+  const ref = loadReference(name);
+  const model = LanguageModel.load(ref.checkpoint, { runtime });
+  const golden = ref.json.greedy;
+  const greedy = { temperature: 0, maxNewTokens: golden.max_new_tokens, eosTokenIds: [] };
+
+  it('greedy tokens of a padded batch equal the PyTorch golden ids', async () => {
+    const out = await generate(model, golden.prompts, greedy);
+    expect(out.tokens).toEqual(golden.tokens);
+    expect(out.stopReasons).toEqual(['max_new_tokens', 'max_new_tokens']);
+  });
+
+  it('each prompt alone (batch 1) gives the same golden ids', async () => {
+    for (let i = 0; i < golden.prompts.length; i++) {
+      expect((await generate(model, [golden.prompts[i]], greedy)).tokens).toEqual([golden.tokens[i]]);
+    }
+  });
+
+  it('KV-cache decode equals a full recompute of the sequence', async () => {
+    const prompt = golden.prompts[0];
+    const first = await model.step([prompt], [prompt.map(() => 1)], model.emptyCache(1));
+    const second = await model.step([[42]], [[1]], first.cache);
+    const full = await model.logits([[...prompt, 42]]);
+    const v = model.config.vocabSize;
+    expect(second.logits.data).toBeAllClose(full.data.subarray(prompt.length * v), { atol: 1e-5, rtol: 1e-5 });
+  });
+
+  it('sampling is reproducible per seed and changes with the seed or the adapter', async () => {
+    const opts = { temperature: 1, topP: 0.9, topK: 50, maxNewTokens: 8, eosTokenIds: [], seed: 3 };
+    const a = await generate(model, golden.prompts, opts);
+    expect((await generate(model, golden.prompts, opts)).tokens).toEqual(a.tokens);
+    expect((await generate(model, golden.prompts, { ...opts, seed: 4 })).tokens).not.toEqual(a.tokens);
+    const adapter = loadPeftAdapter(ref.adapter, model.config);
+    expect((await generate(model, golden.prompts, { ...opts, adapter })).tokens).not.toEqual(a.tokens);
+  });
+});
+
+describe('stopping and streaming', () => {
+  const ref = loadReference('llama-fp32');
+  const model = LanguageModel.load(ref.checkpoint, { runtime });
+  const prompt = ref.json.greedy.prompts[1];
+  const expected = ref.json.greedy.tokens[1];
+
+  it('stops at an EOS id and keeps it as the last token', async () => {
+    const out = await generate(model, [prompt], { temperature: 0, maxNewTokens: 6, eosTokenIds: [expected[2]] });
+    expect(out.tokens).toEqual([expected.slice(0, 3)]);
+    expect(out.stopReasons).toEqual(['eos']);
+  });
+
+  it('stops at a stop string, cuts the text there, and streams exactly the final text', async () => {
+    const full = await generate(model, [prompt], { temperature: 0, maxNewTokens: 6, eosTokenIds: [] });
+    const text = full.texts[0];
+    const stop = text.slice(2, 4);
+    let streamed = '';
+    const out = await generate(model, [prompt], { temperature: 0, maxNewTokens: 6, eosTokenIds: [], stopStrings: [stop], onText: (_row, t) => (streamed += t) });
+    expect(out.stopReasons).toEqual(['stop_string']);
+    expect(out.texts[0]).toBe(text.slice(0, text.indexOf(stop)));
+    expect(streamed).toBe(out.texts[0]);
+  });
+
+  it('rejects a prompt longer than the context', async () => {
+    await expect(generate(model, [new Array(60).fill(1)], { temperature: 0, maxNewTokens: 10 })).rejects.toThrow(/exceed the model's context/);
+  });
+});

@@ -201,10 +201,13 @@ export function loadRunConfig(path?: string, overrides?: RunConfigInput): RunCon
 // Hashing, diffing, printing
 // ---------------------------------------------------------------------------------------------
 
-/** The part of the config that decides results (everything but OPERATIONAL_SECTIONS). */
+/**
+ * The part of the config that decides each round's results: everything but OPERATIONAL_SECTIONS
+ * and `rounds` — a run may be extended by more rounds on resume without changing finished ones.
+ */
 export function resultDefiningConfig(config: RunConfig): Record<string, unknown> {
   const out: Record<string, unknown> = { ...config };
-  for (const key of OPERATIONAL_SECTIONS) delete out[key];
+  for (const key of [...OPERATIONAL_SECTIONS, 'rounds']) delete out[key];
   return out;
 }
 

@@ -218,8 +218,8 @@ export class Journal {
 
   /**
    * Reopens a run. With `config`, refuses when any result-defining field differs from the
-   * journaled one, listing each changed field; operational fields (addresses, deadlines) may change
-   * and the given values are used.
+   * journaled one, listing each changed field; operational fields (addresses, deadlines) may change,
+   * `rounds` may grow, and the given values are used from then on.
    */
   static open(runDir: string, config?: RunConfig): Journal {
     const path = join(runDir, JOURNAL_FILE);
@@ -241,6 +241,15 @@ export class Journal {
           { changed },
         );
       }
+    }
+    if (config) {
+      const started = (db.prepare('SELECT COUNT(*) AS n FROM rounds').get() as { n: number }).n;
+      if (config.rounds < started) {
+        db.close();
+        throw failedPrecondition(`cannot resume ${runDir} with rounds ${config.rounds}: ${started} rounds already started`);
+      }
+      // The latest operational settings and round count are kept; the hash does not cover them.
+      db.prepare('UPDATE config SET json = ? WHERE id = 1').run(JSON.stringify(config));
     }
     return new Journal(path, db, config ?? journaled);
   }

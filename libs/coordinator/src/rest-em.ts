@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { CheckpointArchive } from './checkpoint-archive';
 import type { RunConfig } from './config';
 import { failedPrecondition, SealError, throwIfAborted } from './errors';
 import {
@@ -118,7 +119,8 @@ async function drive(journal: Journal, options: SealRunOptions, resumed: boolean
     maxEvaluateAttempts: config.rpc.maxEvaluateAttempts,
     onEvent: emit,
   });
-  const ctx: DriverContext = { journal, config, options, pool, emit, phaseMs, runId: journal.runId };
+  const archive = new CheckpointArchive(options.runDir);
+  const ctx: DriverContext = { journal, config, options, pool, archive, emit, phaseMs, runId: journal.runId };
   try {
     return await withSpan('run seal', { 'seal.run_id': ctx.runId, 'seal.rounds': config.rounds, 'seal.mode': config.mode, 'seal.resumed': resumed }, async () => {
       emit({ type: 'run-start', runId: ctx.runId, runDir: options.runDir, rounds: config.rounds, resumed });
@@ -148,6 +150,7 @@ interface DriverContext {
   config: RunConfig;
   options: SealRunOptions;
   pool: StudentPool;
+  archive: CheckpointArchive;
   emit: (event: RunEvent) => void;
   phaseMs: Record<Phase, number>;
   runId: string;
@@ -158,6 +161,7 @@ async function recordBaseCheckpoints(ctx: DriverContext): Promise<void> {
   const { journal, config, options } = ctx;
   if (journal.meta('teacher_base')) return;
   const info = await withRetries('teacher Info', config.rpc.retry, config.rpc.infoDeadlineMs, options.signal, (o) => options.teacher.info(o));
+  await archiveFromTeacher(ctx, info.baseCheckpoint);
   journal.recordCheckpoint(info.baseCheckpoint, 'teacher-base', null);
   let studentBase = info.baseCheckpoint;
   if (config.mode === 'separated') {
@@ -248,6 +252,7 @@ async function generatePhase(ctx: DriverContext, round: number, teacherCkpt: Che
   const K = config.selfEdits.perPassage;
   const total = contexts.length * K;
   const byId = new Map(contexts.map((c) => [c.id, c]));
+  await ensureTeacherHolds(ctx, teacherCkpt);
   const haveCount = () => {
     const counts = new Map<string, number>();
     for (const e of journal.selfEdits(round)) counts.set(e.passageId, (counts.get(e.passageId) ?? 0) + 1);
@@ -384,6 +389,7 @@ async function updatePhase(ctx: DriverContext, round: number, teacherCkpt: Check
   }
   const key = `${ctx.runId}/r${round}/update`;
   journal.startMStep(round, key, teacherCkpt.id, kept.length);
+  await ensureTeacherHolds(ctx, teacherCkpt);
   const result = await withSpan('update teacher', { 'seal.round': round, 'seal.checkpoint_id': teacherCkpt.id, 'seal.pairs': kept.length }, async (span) => {
     const ref = await withRetries(
       `teacher Update (round ${round})`,
@@ -410,6 +416,8 @@ async function updatePhase(ctx: DriverContext, round: number, teacherCkpt: Check
   if (!result.id || !/^[0-9a-f]{64}$/.test(result.sha256) || !(result.size > 0)) {
     throw new SealError('internal', `teacher Update returned an incomplete checkpoint reference ${JSON.stringify(result)}`);
   }
+  // Archive (sha256-verified) before the manifest row: a journaled checkpoint is always restorable.
+  await archiveFromTeacher(ctx, result);
   journal.finishMStep(round, result, true);
 }
 
@@ -441,7 +449,8 @@ async function ensureCheckpoint(ctx: DriverContext, round: number, member: PoolM
     let loaded: CheckpointRef;
     try {
       const opts = { signal: call.signal, deadline: call.deadline };
-      const chunks = verifiedChunks(options.teacher.getCheckpoint(checkpoint.id, opts), checkpoint);
+      const source = ctx.archive.has(checkpoint) ? ctx.archive.read(checkpoint, config.rpc.checkpointChunkBytes) : options.teacher.getCheckpoint(checkpoint.id, opts);
+      const chunks = verifiedChunks(source, checkpoint);
       loaded = await raceAbort(member.student.loadCheckpoint(chunks, opts), call.signal);
     } finally {
       call.dispose();
@@ -452,6 +461,34 @@ async function ensureCheckpoint(ctx: DriverContext, round: number, member: PoolM
     const ms = performance.now() - start;
     journal.recordPush(round, member.id, checkpoint.id, checkpoint.size, ms);
     emit({ type: 'checkpoint-push', round, studentId: member.id, checkpointId: checkpoint.id, bytes: checkpoint.size, ms });
+  });
+}
+
+/** Copies a teacher checkpoint into the run's archive unless it is already there. */
+async function archiveFromTeacher(ctx: DriverContext, checkpoint: CheckpointRef): Promise<void> {
+  if (ctx.archive.has(checkpoint)) return;
+  const { config, options } = ctx;
+  await withRetries(`archive checkpoint ${checkpoint.id}`, config.rpc.retry, config.rpc.pushDeadlineMs, options.signal, (call) =>
+    ctx.archive.save(checkpoint, options.teacher.getCheckpoint(checkpoint.id, call), call.signal),
+  );
+}
+
+/** A restarted teacher may have lost the round's checkpoint: restore it from the archive. */
+async function ensureTeacherHolds(ctx: DriverContext, checkpoint: CheckpointRef): Promise<void> {
+  const { config, options } = ctx;
+  const info = await withRetries('teacher Info', config.rpc.retry, config.rpc.infoDeadlineMs, options.signal, (o) => options.teacher.info(o));
+  if (info.checkpoints.some((c) => c.id === checkpoint.id && c.sha256 === checkpoint.sha256)) return;
+  if (!options.teacher.loadCheckpoint || !ctx.archive.has(checkpoint)) {
+    throw failedPrecondition(`the teacher does not hold checkpoint ${checkpoint.id} and it cannot be restored from ${ctx.archive.dir}`, { checkpointId: checkpoint.id });
+  }
+  await withSpan('push checkpoint', { 'seal.checkpoint_id': checkpoint.id, 'seal.target': 'teacher', 'seal.bytes': checkpoint.size }, async () => {
+    const call = linkedSignal(options.signal, config.rpc.pushDeadlineMs, `restore ${checkpoint.id} to the teacher`);
+    try {
+      const loaded = await options.teacher.loadCheckpoint!(ctx.archive.read(checkpoint, config.rpc.checkpointChunkBytes), { signal: call.signal, deadline: call.deadline });
+      if (loaded.sha256 !== checkpoint.sha256) throw new SealError('internal', `the teacher restored ${checkpoint.id} with sha256 ${loaded.sha256}, expected ${checkpoint.sha256}`);
+    } finally {
+      call.dispose();
+    }
   });
 }
 

@@ -275,6 +275,12 @@ export interface Teacher {
   update(request: UpdateRequest, opts?: CallOptions): Promise<CheckpointRef>;
   /** Streams a checkpoint's bytes; unknown id → not_found. */
   getCheckpoint(checkpointId: string, opts?: CallOptions): AsyncIterable<CheckpointChunk>;
+  /**
+   * Restores a checkpoint from the run's archive into a teacher that lost it (restarted), same
+   * contract as Student.loadCheckpoint. Optional: a teacher that persists its checkpoints itself
+   * never needs it; without it, resuming against a teacher that lost one fails with a clear error.
+   */
+  loadCheckpoint?(chunks: AsyncIterable<CheckpointChunk>, opts?: CallOptions): Promise<CheckpointRef>;
 }
 
 export interface Student {

@@ -61,11 +61,17 @@ export function tinyContexts(n: number, prefix = 'p'): KnowledgeContext[] {
 // Checkpoints as real bytes
 // ---------------------------------------------------------------------------------------------
 
-export function checkpointBytes(content: string, size = 4096): Uint8Array {
-  const seedBytes = new TextEncoder().encode(content);
-  const out = new Uint8Array(size);
-  for (let i = 0; i < size; i++) out[i] = seedBytes[i % seedBytes.length]! ^ (i & 0xff);
+/** A pretend checkpoint: its JSON payload padded with newlines to `size` bytes, so a loader can read it back. */
+export function checkpointBytes(content: string, quality = 0.35, size = 4096): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify({ content, quality }));
+  if (json.byteLength > size) throw new Error(`checkpoint payload of ${json.byteLength} bytes exceeds ${size}`);
+  const out = new Uint8Array(size).fill(10);
+  out.set(json);
   return out;
+}
+
+function qualityOf(bytes: Uint8Array): number {
+  return (JSON.parse(new TextDecoder().decode(bytes).trim()) as { quality: number }).quality;
 }
 
 export function refOf(id: string, bytes: Uint8Array): CheckpointRef {
@@ -101,9 +107,10 @@ export class DeterministicTeacher implements Teacher {
 
   constructor(options: DeterministicTeacherOptions = {}) {
     this.options = options;
-    const bytes = checkpointBytes('teacher-base');
+    const quality = options.baseQuality ?? 0.35;
+    const bytes = checkpointBytes('teacher-base', quality);
     this.base = refOf('base', bytes);
-    this.checkpoints.set('base', { ref: this.base, bytes, quality: options.baseQuality ?? 0.35 });
+    this.checkpoints.set('base', { ref: this.base, bytes, quality });
   }
 
   async info(opts?: CallOptions): Promise<TeacherInfo> {
@@ -144,12 +151,13 @@ export class DeterministicTeacher implements Teacher {
     if (!base) throw failedPrecondition(`unknown teacher checkpoint ${request.baseCheckpoint.id}`);
     if (request.pairs.length === 0) throw invalidArgument('update: pairs is empty');
     this.updateCalls += 1;
-    const content = JSON.stringify({ base: base.ref.sha256, pairs: request.pairs, seed: request.seed, lr: request.sft.lr });
-    const bytes = checkpointBytes(content);
-    const ref = refOf(`ckpt-${sha256Hex(content).slice(0, 12)}`, bytes);
+    const content = sha256Hex(JSON.stringify({ base: base.ref.sha256, pairs: request.pairs, seed: request.seed, lr: request.sft.lr }));
     // "Learning": the policy states answers more often the more kept edits did.
     const stated = request.pairs.filter((p) => p.completion.includes('answer')).length / request.pairs.length;
-    this.checkpoints.set(ref.id, { ref, bytes, quality: Math.min(0.95, base.quality + 0.25 * stated) });
+    const quality = Math.min(0.95, base.quality + 0.25 * stated);
+    const bytes = checkpointBytes(content, quality);
+    const ref = refOf(`ckpt-${content.slice(0, 12)}`, bytes);
+    this.checkpoints.set(ref.id, { ref, bytes, quality });
     this.updates.set(request.idempotencyKey, ref);
     return ref;
   }
@@ -161,6 +169,12 @@ export class DeterministicTeacher implements Teacher {
       throwIfAborted(opts?.signal);
       yield chunk;
     }
+  }
+
+  async loadCheckpoint(chunks: AsyncIterable<CheckpointChunk>, opts?: CallOptions): Promise<CheckpointRef> {
+    const { ref, bytes } = await receive(chunks, opts);
+    this.checkpoints.set(ref.id, { ref, bytes, quality: qualityOf(bytes) });
+    return ref;
   }
 
   /** Seeded pseudo-implications: each answer stated with probability `quality`, plus filler. */
@@ -212,7 +226,7 @@ export class DeterministicStudent implements Student {
   constructor(options: DeterministicStudentOptions = {}) {
     this.options = options;
     this.id = options.studentId ?? 'student';
-    const bytes = checkpointBytes('student-base');
+    const bytes = checkpointBytes('student-base', 0);
     this.base = options.baseCheckpoint ?? { ref: refOf('student-base', bytes), bytes };
     this.held.set(this.base.ref.id, this.base.ref);
     for (const h of options.holds ?? []) this.held.set(h.ref.id, h.ref);
@@ -258,22 +272,28 @@ export class DeterministicStudent implements Student {
 
   async loadCheckpoint(chunks: AsyncIterable<CheckpointChunk>, opts?: CallOptions): Promise<CheckpointRef> {
     await this.options.fault?.('loadCheckpoint', this);
-    let ref: CheckpointRef | undefined;
-    const parts: Uint8Array[] = [];
-    for await (const chunk of chunks) {
-      throwIfAborted(opts?.signal);
-      ref ??= chunk.checkpoint;
-      parts.push(chunk.data);
-    }
-    if (!ref) throw invalidArgument('loadCheckpoint: empty stream');
-    const bytes = Buffer.concat(parts);
-    const sha256 = sha256Hex(bytes);
-    if (bytes.byteLength !== ref.size || sha256 !== ref.sha256) {
-      throw invalidArgument(`loadCheckpoint ${ref.id}: got ${bytes.byteLength} bytes with sha256 ${sha256}, expected ${ref.size} / ${ref.sha256}`);
-    }
+    const { ref } = await receive(chunks, opts);
     this.held.set(ref.id, ref);
     return ref;
   }
+}
+
+/** Collects a checkpoint stream and checks its size and sha256 against the ref it names. */
+async function receive(chunks: AsyncIterable<CheckpointChunk>, opts?: CallOptions): Promise<{ ref: CheckpointRef; bytes: Uint8Array }> {
+  let ref: CheckpointRef | undefined;
+  const parts: Uint8Array[] = [];
+  for await (const chunk of chunks) {
+    throwIfAborted(opts?.signal);
+    ref ??= chunk.checkpoint;
+    parts.push(chunk.data);
+  }
+  if (!ref) throw invalidArgument('loadCheckpoint: empty stream');
+  const bytes = new Uint8Array(Buffer.concat(parts));
+  const sha256 = sha256Hex(bytes);
+  if (bytes.byteLength !== ref.size || sha256 !== ref.sha256) {
+    throw invalidArgument(`loadCheckpoint ${ref.id}: got ${bytes.byteLength} bytes with sha256 ${sha256}, expected ${ref.size} / ${ref.sha256}`);
+  }
+  return { ref, bytes };
 }
 
 /**

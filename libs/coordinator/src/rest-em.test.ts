@@ -1,0 +1,177 @@
+/**
+ * @file The SEAL driver with deterministic roles: a straight run's journal, the diamond (straight
+ * equals killed + resumed, by abort and by SIGKILL), extension by rounds, refused config changes,
+ * separated mode, lazy checkpoint pushes, and rejection of an adapter that was never applied.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseRunConfig, type RunConfigInput } from './config';
+import { Journal } from './journal';
+import { resumeSeal, runSeal, type RunEvent } from './rest-em';
+import { DeterministicStudent, DeterministicTeacher, tinyContexts, type DeterministicStudentOptions } from './testing/deterministic-roles';
+
+const ROUNDS = 3;
+const CONTEXTS = 12;
+const configInput: RunConfigInput = { rounds: ROUNDS, seed: 11, data: { passagesPerRound: 3 }, selfEdits: { perPassage: 3 } };
+const freshDir = () => mkdtempSync(join(tmpdir(), 'seal-run-'));
+
+function roles(studentOptions: DeterministicStudentOptions[] = [{ studentId: 'a' }, { studentId: 'b' }]) {
+  return { teacher: new DeterministicTeacher(), students: studentOptions.map((o) => new DeterministicStudent(o)), trainContexts: tinyContexts(CONTEXTS) };
+}
+
+function snapshotOf(runDir: string): string {
+  const journal = Journal.open(runDir);
+  try {
+    return journal.snapshotJson();
+  } finally {
+    journal.close();
+  }
+}
+
+let straightDir: string | undefined;
+/** One straight run, shared by the diamond tests. */
+async function straightRun(): Promise<string> {
+  if (!straightDir) {
+    straightDir = freshDir();
+    await runSeal({ runDir: straightDir, config: parseRunConfig(configInput), runId: 'diamond', ...roles() });
+  }
+  return straightDir;
+}
+
+function runChild(args: Record<string, unknown>) {
+  return spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'testing', 'seal-run-child.ts'), JSON.stringify(args)], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+describe('runSeal', () => {
+  it('journals every phase of every round, with fresh disjoint passages and the student following the teacher', async () => {
+    const dir = await straightRun();
+    const journal = Journal.open(dir);
+    try {
+      expect(journal.meta('status')).toBe('done');
+      const rounds = journal.rounds();
+      expect(rounds.map((r) => r.status)).toEqual(['done', 'done', 'done']);
+      expect(new Set(rounds.flatMap((r) => r.passageIds)).size).toBe(9);
+      for (const r of rounds) {
+        const edits = journal.selfEdits(r.round);
+        expect(edits).toHaveLength(9);
+        const evaluations = journal.evaluations(r.round);
+        expect(evaluations.map((e) => e.selfEditId).sort()).toEqual(edits.map((e) => e.id).sort());
+        expect(journal.rewards(r.round)).toHaveLength(9);
+        const kept = journal.selections(r.round);
+        expect(new Set(kept.map((e) => e.passageId)).size).toBe(kept.length); // 'best': at most one per passage
+        const mstep = journal.mstep(r.round)!;
+        expect(mstep.pairs).toBe(kept.length);
+        expect(journal.checkpoint(mstep.resultCheckpoint!)).toBeDefined();
+      }
+      // merged: round n+1 starts from round n's M-step result, for teacher and student alike
+      for (const r of rounds.slice(1)) {
+        const previous = journal.mstep(r.round - 1)!.resultCheckpoint;
+        expect(r.teacherCheckpoint).toBe(previous);
+        expect(r.studentCheckpoint).toBe(previous);
+      }
+      // both students received the base and the round-1 and round-2 checkpoints (not the final one)
+      expect(journal.pushes().map((p) => `${p.studentId}:${p.round}`).sort()).toEqual(['a:1', 'a:1', 'a:2', 'b:1', 'b:1', 'b:2']);
+      // pathological edits were scored 0 with their reason, and the run went on
+      const reasons = rounds.flatMap((r) => journal.rewards(r.round)).filter((r) => r.reason).map((r) => r.reason!.split(':')[0]);
+      expect(reasons.length).toBeGreaterThan(0);
+      for (const r of rounds.flatMap((x) => journal.rewards(x.round)).filter((x) => x.reason)) expect(r.reward).toBe(0);
+    } finally {
+      journal.close();
+    }
+  });
+
+  it('diamond: aborted mid-round then resumed equals the straight run', async () => {
+    const dir = freshDir();
+    const controller = new AbortController();
+    let evaluated = 0;
+    const onEvent = (e: RunEvent) => {
+      if (e.type === 'progress' && e.done > 0 && ++evaluated === 13) controller.abort(); // round 2, mid-evaluation
+    };
+    await expect(
+      runSeal({ runDir: dir, config: parseRunConfig(configInput), runId: 'diamond', ...roles(), signal: controller.signal, onEvent }),
+    ).rejects.toMatchObject({ code: 'cancelled' });
+    const partial = Journal.open(dir);
+    expect(partial.rounds().map((r) => r.status)).toEqual(['done', 'generated']);
+    partial.close();
+    const summary = await resumeSeal({ runDir: dir, config: parseRunConfig(configInput), ...roles() });
+    expect(summary.rounds).toHaveLength(ROUNDS);
+    expect(snapshotOf(dir)).toBe(snapshotOf(await straightRun()));
+  });
+
+  it('diamond: SIGKILLed during generation, then during evaluation, then resumed equals the straight run', async () => {
+    const dir = freshDir();
+    const common = { runDir: dir, runId: 'diamond', config: configInput, contexts: CONTEXTS };
+    const first = runChild({ ...common, killAfterSelfEdits: 13 }); // round 2, passage 2 of 3
+    expect(first.signal).toBe('SIGKILL');
+    const afterFirst = Journal.open(dir);
+    expect(afterFirst.rounds().map((r) => r.status)).toEqual(['done', 'started']);
+    expect(afterFirst.selfEdits(2)).toHaveLength(4);
+    afterFirst.close();
+    const second = runChild({ ...common, resume: true, killAfterEvaluations: 12 }); // round 2 done: 5 evaluations, then round 3
+    expect(second.signal).toBe('SIGKILL');
+    const summary = await resumeSeal({ runDir: dir, config: parseRunConfig(configInput), ...roles() });
+    expect(summary.rounds.map((r) => r.round)).toEqual([1, 2, 3]);
+    expect(snapshotOf(dir)).toBe(snapshotOf(await straightRun()));
+  });
+
+  it('diamond: k complete rounds, then resumed with rounds R, equals R rounds straight', async () => {
+    const dir = freshDir();
+    await runSeal({ runDir: dir, config: parseRunConfig({ ...configInput, rounds: 1 }), runId: 'diamond', ...roles() });
+    await resumeSeal({ runDir: dir, config: parseRunConfig(configInput), ...roles() });
+    expect(snapshotOf(dir)).toBe(snapshotOf(await straightRun()));
+  });
+
+  it('refuses to resume with a changed config, naming the fields', async () => {
+    const dir = await straightRun();
+    await expect(
+      resumeSeal({ runDir: dir, config: parseRunConfig({ ...configInput, selfEdits: { perPassage: 4 }, inner: { sft: { lr: 0.01 } } }), ...roles() }),
+    ).rejects.toThrow(/changed fields:\n\s+inner\.sft\.lr: 0\.001 → 0\.01\n\s+selfEdits\.perPassage: 3 → 4/);
+  });
+
+  it("keeps the student's own base in 'separated' mode and pushes nothing", async () => {
+    const dir = freshDir();
+    const summary = await runSeal({ runDir: dir, config: parseRunConfig({ ...configInput, rounds: 2, mode: 'separated' }), ...roles() });
+    expect(summary.finalStudentCheckpoint.id).toBe('student-base');
+    expect(summary.finalTeacherCheckpoint.id).not.toBe('base');
+    const journal = Journal.open(dir);
+    expect(journal.rounds().map((r) => r.studentCheckpoint)).toEqual(['student-base', 'student-base']);
+    expect(journal.rounds()[1]!.teacherCheckpoint).toBe(summary.rounds[0]!.resultCheckpoint);
+    expect(journal.pushes()).toEqual([]);
+    journal.close();
+  });
+
+  it('pushes the checkpoint again to a student that restarted mid-round (failed_precondition), then retries there', async () => {
+    const dir = freshDir();
+    const options: DeterministicStudentOptions = {
+      studentId: 'b',
+      capacity: 1,
+      fault: (call, self) => {
+        if (call === 'evaluate' && self.evaluateCalls === 3) self.restart();
+      },
+    };
+    const summary = await runSeal({ runDir: dir, config: parseRunConfig({ ...configInput, rounds: 1 }), ...roles([{ studentId: 'a' }, options]) });
+    expect(summary.rounds[0]!.evaluations).toBe(9);
+    const journal = Journal.open(dir);
+    expect(journal.pushes().filter((p) => p.studentId === 'b').map((p) => p.checkpointId)).toEqual(['base', 'base']);
+    journal.close();
+  });
+
+  it('rejects a result whose scored adapter is not the trained one, leaving a resumable journal', async () => {
+    const dir = freshDir();
+    const events: RunEvent[] = [];
+    await expect(
+      runSeal({ runDir: dir, config: parseRunConfig(configInput), ...roles([{ studentId: 'liar', breakAdapter: true }]), onEvent: (e) => events.push(e) }),
+    ).rejects.toThrow(/student liar returned an untrustworthy result .*scored adapter/);
+    const journal = Journal.open(dir);
+    expect(journal.round(1)!.status).toBe('generated');
+    expect(journal.evaluations(1).filter((e) => e.studentId === 'liar')).toEqual([]);
+    journal.close();
+    await resumeSeal({ runDir: dir, config: parseRunConfig(configInput), ...roles() });
+  });
+});

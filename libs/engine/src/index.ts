@@ -1,14 +1,18 @@
 /** @file Public API of @seal/engine: tensors and graphs, autodiff, composites, runtime, training. See API.md. */
-export { hostTensor, sharedHostTensor, numel, toNumberArray, type DType, type HostTensor, type TypedArray } from './ir/dtype';
+export { hostTensor, numel, toNumberArray, type DType, type HostTensor, type TypedArray } from './ir/dtype';
 export type { Dim, OpKind, OpParams, Shape } from './ir/ops';
 export { ShapeError } from './ir/shape';
 export { Tensor, input, constant, concat, where, zerosLike } from './frontend/tensor';
 export { grad, type GradOptions } from './autodiff/backward';
 export { toOnnxModel, OPSET } from './onnx/emit';
-export { createRuntime, Runtime, CompiledGraph, type RuntimeOptions, type GraphInputInfo } from './runtime/runtime';
+export { createRuntime, Runtime, CompiledGraph, type RuntimeOptions, type GraphInputInfo, type WeightRef, type Feed } from './runtime/runtime';
 export { availableProviders, ProviderUnavailableError, type Provider } from './runtime/providers';
 export { Rng } from './random';
 export {
   silu, swiglu, rmsNorm, ropeTables, applyRotary, causalMask, attention, crossEntropy,
   type AttentionOptions, type CrossEntropyOptions,
 } from './frontend/composite';
+export { adamw, sgd, type Optimizer, type AdamWConfig, type SgdConfig } from './optim/optimizer';
+export { constantSchedule, linearSchedule, cosineSchedule, type Schedule } from './optim/schedules';
+export { buildTrainStep, type TrainSpec, type TrainStepGraph } from './train/train-step';
+export { createTrainer, Trainer, type StepResult } from './train/trainer';

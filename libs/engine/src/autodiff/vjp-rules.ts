@@ -2,7 +2,7 @@
 import { isFloat } from '../ir/dtype';
 import type { OpKind, OpParams } from '../ir/ops';
 import { dimProduct, ShapeError } from '../ir/shape';
-import { node, where, zerosLike, type Tensor } from '../frontend/tensor';
+import { constant, node, where, zerosLike, type Tensor } from '../frontend/tensor';
 
 /** The node being differentiated, with its params typed for op K. */
 export type OutOf<K extends OpKind> = Tensor & { readonly params: OpParams<K> };
@@ -55,8 +55,10 @@ export const vjp: { [K in OpKind]: VjpRule<K> } = {
   MatMul: (g, { src: [a, b] }) => [g.matmul(b.swapAxes(-1, -2)), a.swapAxes(-1, -2).matmul(g)], // dA = g·Bᵀ, dB = Aᵀ·g
   ReduceSum: (g, { src: [x], params: p }) => [unreduce(g, x, p.axes, p.keepdims)],          // broadcast g back
   ReduceMean: (g, { src: [x], params: p }) => {                                              // broadcast g/N back
-    const n = dimProduct(p.axes.map((a) => staticDim('ReduceMean', x, a)));
-    return [unreduce(g, x, p.axes, p.keepdims).div(n as number)];
+    const n = dimProduct(p.axes.map((a) => x.shape[a]));
+    // A symbolic N is counted at run time: Σ over the reduced axes of ones shaped like x.
+    const count = typeof n === 'number' ? n : constant(1, x.dtype).expandLike(x).sum(p.axes, true);
+    return [unreduce(g, x, p.axes, p.keepdims).div(count)];
   },
   ReduceMax: (g, out) => {                                                   // g to every element equal to the max
     const [x] = out.src;

@@ -59,16 +59,6 @@ export function hostTensor(dtype: DType, shape: number[], data?: ArrayLike<numbe
   return { dtype, shape: [...shape], data: out };
 }
 
-/**
- * The same values in a SharedArrayBuffer. Workers receive such feeds without a copy, which is how
- * frozen base weights are held once per process however many graphs and adapters use them.
- */
-export function sharedHostTensor(t: HostTensor): HostTensor {
-  const out = allocate(t.dtype, t.data.length, true);
-  (out as any).set(t.data as any);
-  return { dtype: t.dtype, shape: [...t.shape], data: out };
-}
-
 /** Reads element i of any host tensor as a JS number. */
 export function elementAt(t: HostTensor, i: number): number {
   return Number(t.data[i]);

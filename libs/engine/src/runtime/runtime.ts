@@ -18,6 +18,17 @@ export interface RuntimeOptions {
   workers?: number;
 }
 
+/** A frozen tensor held by the runtime's workers (see Runtime.uploadWeights); usable as a feed. */
+export interface WeightRef {
+  readonly dtype: DType;
+  readonly shape: number[];
+  readonly ref: string;
+}
+
+export type Feed = HostTensor | WeightRef;
+
+let nextWeightId = 0;
+
 export interface GraphInputInfo {
   name: string;
   dtype: DType;
@@ -26,6 +37,8 @@ export interface GraphInputInfo {
 
 export class CompiledGraph {
   private released = false;
+  /** compile() calls that returned this graph and have not released it. */
+  refs = 1;
 
   constructor(
     private readonly runtime: Runtime,
@@ -40,16 +53,20 @@ export class CompiledGraph {
    * dims; symbolic dims must agree across feeds). Non-shared feed buffers are copied to the worker;
    * SharedArrayBuffer-backed ones are not.
    */
-  async run(feeds: Record<string, HostTensor>, opts: { transfer?: ArrayBuffer[] } = {}): Promise<Record<string, HostTensor>> {
+  async run(feeds: Record<string, Feed>, opts: { transfer?: ArrayBuffer[] } = {}): Promise<Record<string, HostTensor>> {
     if (this.released) throw new Error(`graph ${this.key} was released`);
     const bound = new Map<string, number>();
-    const wire: Record<string, { dtype: DType; shape: number[]; data: HostTensor['data'] }> = {};
+    const wire: Record<string, Feed> = {};
     for (const inp of this.inputs) {
       const f = feeds[inp.name];
       if (!f) throw new Error(`run: missing feed '${inp.name}' (${inp.dtype}${fmt(inp.shape)}); graph inputs: ${this.inputs.map((i) => i.name).join(', ')}`);
       if (f.dtype !== inp.dtype) throw new Error(`run: feed '${inp.name}' is ${f.dtype}, graph wants ${inp.dtype}`);
-      if (f.shape.length !== inp.shape.length || f.data.length !== numel(f.shape)) {
-        throw new Error(`run: feed '${inp.name}' has shape ${fmt(f.shape)} (${f.data.length} values), graph wants ${fmt(inp.shape)}`);
+      if ('data' in f && f.data.buffer instanceof SharedArrayBuffer) {
+        throw new Error(`run: feed '${inp.name}' is SharedArrayBuffer-backed, which onnxruntime-node rejects; upload it with runtime.uploadWeights`);
+      }
+      if (f.shape.length !== inp.shape.length || ('data' in f && f.data.length !== numel(f.shape))) {
+        const n = 'data' in f ? `${f.data.length} values` : 'uploaded';
+        throw new Error(`run: feed '${inp.name}' has shape ${fmt(f.shape)} (${n}), graph wants ${fmt(inp.shape)}`);
       }
       inp.shape.forEach((d, i) => {
         if (typeof d === 'number') {
@@ -58,13 +75,15 @@ export class CompiledGraph {
           throw new Error(`run: symbolic dim '${d}' is ${bound.get(d)} elsewhere but ${f.shape[i]} in feed '${inp.name}'`);
         } else bound.set(d, f.shape[i]);
       });
-      wire[inp.name] = { dtype: f.dtype, shape: f.shape, data: f.data };
+      wire[inp.name] = 'ref' in f ? { dtype: f.dtype, shape: f.shape, ref: f.ref } : { dtype: f.dtype, shape: f.shape, data: f.data };
     }
     return this.worker.request<Record<string, HostTensor>>({ kind: 'run', key: this.key, feeds: wire, outputNames: this.outputNames }, opts.transfer);
   }
 
+  /** Drops one reference; the session is freed when the last holder releases it. */
   async release(): Promise<void> {
     if (this.released) return;
+    if (--this.refs > 0) return;
     this.released = true;
     this.runtime.forget(this.key);
     this.worker.load--;
@@ -94,8 +113,9 @@ export class Runtime {
       compiled = this.create(key, outputs);
       this.cache.set(key, compiled);
       compiled.catch(() => this.cache.delete(key));
+      return compiled;
     }
-    return compiled;
+    return compiled.then((g) => (g.refs++, g));
   }
 
   private async create(key: string, outputs: Record<string, Tensor>): Promise<CompiledGraph> {
@@ -110,6 +130,29 @@ export class Runtime {
     }
     const infos = inputs.map((t) => ({ name: (t.params as { name: string }).name, dtype: t.dtype, shape: t.shape }));
     return new CompiledGraph(this, key, infos, Object.keys(outputs), worker);
+  }
+
+  /**
+   * Copies frozen tensors into every worker once and returns references to feed instead of the
+   * data: each run then passes only an id, and all graphs and adapters share that one copy.
+   */
+  async uploadWeights(tensors: Record<string, HostTensor>): Promise<Record<string, WeightRef>> {
+    const refs: Record<string, WeightRef> = {};
+    const wire: Record<string, HostTensor> = {};
+    for (const [name, t] of Object.entries(tensors)) {
+      const ref = `w${nextWeightId++}:${name}`;
+      refs[name] = { dtype: t.dtype, shape: [...t.shape], ref };
+      // A plain (non-shared) copy: onnxruntime-node only wraps ArrayBuffer-backed arrays.
+      const data = t.data.slice();
+      wire[ref] = { dtype: t.dtype, shape: [...t.shape], data: data as HostTensor['data'] };
+    }
+    await this.pool.broadcast({ kind: 'put', tensors: wire });
+    return refs;
+  }
+
+  /** Frees uploaded weights in every worker. */
+  async dropWeights(refs: Record<string, WeightRef> | WeightRef[]): Promise<void> {
+    await this.pool.broadcast({ kind: 'drop', ids: Object.values(refs).map((r) => r.ref) });
   }
 
   /** @internal called by CompiledGraph.release */

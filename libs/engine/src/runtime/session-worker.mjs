@@ -6,6 +6,14 @@ import ort from 'onnxruntime-node';
 /** @type {Map<string, import('onnxruntime-node').InferenceSession>} */
 const sessions = new Map();
 
+/**
+ * Frozen weights uploaded once (Runtime.uploadWeights) and referenced by id from any run's feeds.
+ * onnxruntime-node wraps a plain ArrayBuffer feed without copying it (it rejects SharedArrayBuffer
+ * views), so one copy here serves every session and adapter in this worker.
+ * @type {Map<string, { dtype: string, shape: number[], data: any }>}
+ */
+const weights = new Map();
+
 /** Moves a typed array's memory to the parent without a copy when it owns its whole buffer. */
 function transferable(data) {
   if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer)) return data;
@@ -34,7 +42,11 @@ async function handle(msg) {
       if (!session) throw new Error(`no session for graph ${msg.key} in this worker`);
       /** @type {Record<string, import('onnxruntime-node').Tensor>} */
       const feeds = {};
-      for (const [name, f] of Object.entries(msg.feeds)) feeds[name] = new ort.Tensor(f.dtype, f.data, f.shape);
+      for (const [name, f] of Object.entries(msg.feeds)) {
+        const v = f.ref !== undefined ? weights.get(f.ref) : f;
+        if (!v) throw new Error(`feed '${name}' refers to weights '${f.ref}' that were not uploaded or were dropped`);
+        feeds[name] = new ort.Tensor(v.dtype, v.data, v.shape);
+      }
       const out = await session.run(feeds, msg.outputNames);
       const result = {};
       const transfer = [];
@@ -46,6 +58,14 @@ async function handle(msg) {
       }
       for (const t of Object.values(out)) t.dispose?.();
       return { result, transfer };
+    }
+    case 'put': {
+      for (const [id, t] of Object.entries(msg.tensors)) weights.set(id, t);
+      return { result: null, transfer: [] };
+    }
+    case 'drop': {
+      for (const id of msg.ids) weights.delete(id);
+      return { result: null, transfer: [] };
     }
     case 'release': {
       const session = sessions.get(msg.key);

@@ -74,6 +74,11 @@ export class WorkerPool {
     return w;
   }
 
+  /** Sends one message to every worker (weight uploads). */
+  broadcast(msg: Record<string, unknown>): Promise<unknown[]> {
+    return Promise.all(this.workers.map((w) => w.request(msg)));
+  }
+
   async terminate(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }

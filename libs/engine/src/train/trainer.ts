@@ -1,0 +1,106 @@
+/** @file Trainer: holds trainable values and optimizer state on the host, runs one compiled training-step graph per call. */
+import { allocate, hostTensor, numel, type HostTensor } from '../ir/dtype';
+import { fmt } from '../ir/shape';
+import { hostScalars } from '../optim/optimizer';
+import type { Schedule } from '../optim/schedules';
+import type { CompiledGraph, Feed, Runtime } from '../runtime/runtime';
+import { buildTrainStep, names, type TrainSpec, type TrainStepGraph } from './train-step';
+
+export type StepResult =
+  | { ok: true; loss: number; gradNorm: number; lr: number; applied: boolean }
+  | { ok: false; reason: 'non-finite-loss' | 'non-finite-gradient'; loss: number; gradNorm: number };
+
+export class Trainer {
+  private state = new Map<string, HostTensor>();
+  private micro = 0;
+  private steps = 0;
+
+  private constructor(
+    private readonly graph: TrainStepGraph,
+    private readonly compiled: CompiledGraph,
+    private readonly spec: TrainSpec,
+    private readonly schedule: Schedule,
+  ) {}
+
+  static async create(rt: Runtime, spec: TrainSpec, init: Record<string, HostTensor>, schedule: Schedule): Promise<Trainer> {
+    const graph = buildTrainStep(spec);
+    const problems: string[] = [];
+    for (const p of graph.params) {
+      const v = init[p.name];
+      if (!v) problems.push(`missing initial value for '${p.name}' (${p.dtype}${fmt(p.shape)})`);
+      else if (v.dtype !== p.dtype || v.shape.join(',') !== p.shape.join(',')) {
+        problems.push(`'${p.name}' is ${v.dtype}${fmt(v.shape)}, graph wants ${p.dtype}${fmt(p.shape)}`);
+      }
+    }
+    for (const n of Object.keys(init)) if (!graph.params.some((p) => p.name === n)) problems.push(`unexpected initial value '${n}'`);
+    if (problems.length > 0) throw new Error(`createTrainer: ${problems.join('; ')}`);
+    const trainer = new Trainer(graph, await rt.compile(graph.outputs), spec, schedule);
+    for (const p of graph.params) {
+      trainer.state.set(p.name, copy(init[p.name]));
+      for (const s of p.slots) trainer.state.set(s, { dtype: p.dtype, shape: [...p.shape], data: allocate(p.dtype, numel(p.shape)) });
+    }
+    return trainer;
+  }
+
+  /** Optimizer updates applied so far (skipped non-finite steps do not count). */
+  get optimizerSteps(): number {
+    return this.steps;
+  }
+
+  /**
+   * One micro-batch: forward, backward and (every accumulationSteps-th call) the update, in one
+   * session run. `feeds` holds the data and the frozen weights (HostTensors or uploaded WeightRefs). A non-finite loss or gradient
+   * returns `ok: false` and leaves every parameter and state value as it was.
+   */
+  async step(feeds: Record<string, Feed>): Promise<StepResult> {
+    const k = this.spec.accumulationSteps ?? 1;
+    const apply = (this.micro + 1) % k === 0;
+    const lr = this.schedule(this.steps);
+    const all: Record<string, Feed> = { ...feeds };
+    for (const [n, v] of Object.entries(hostScalars(this.spec.optimizer, lr, this.steps + 1))) all[n] = hostTensor(this.graph.dtype, [], [v]);
+    if (k > 1) all[names.apply] = hostTensor(this.graph.dtype, [], [apply ? 1 : 0]);
+    const transfer: ArrayBuffer[] = [];
+    for (const [n, v] of this.state) {
+      all[n] = v;
+      // Our own buffers move to the worker without a copy; the step returns their successors.
+      if (v.data.buffer instanceof ArrayBuffer) transfer.push(v.data.buffer);
+    }
+    let out: Record<string, HostTensor>;
+    try {
+      out = await this.compiled.run(all, { transfer });
+    } catch (e) {
+      this.state.clear();
+      throw new Error(`training step failed; trainer state is lost: ${(e as Error).message}`);
+    }
+    for (const n of this.state.keys()) this.state.set(n, out[names.next(n)]);
+    const loss = Number(out[names.loss].data[0]);
+    const gradNorm = Number(out[names.gradNorm].data[0]);
+    if (!Number.isFinite(loss)) return { ok: false, reason: 'non-finite-loss', loss, gradNorm };
+    if (!Number.isFinite(gradNorm)) return { ok: false, reason: 'non-finite-gradient', loss, gradNorm };
+    this.micro++;
+    if (apply) this.steps++;
+    return { ok: true, loss, gradNorm, lr, applied: apply };
+  }
+
+  /** Copies of the current trainable values. */
+  params(): Record<string, HostTensor> {
+    return Object.fromEntries(this.graph.params.map((p) => [p.name, copy(this.state.get(p.name)!)]));
+  }
+
+  /** Copies of optimizer state and accumulators, keyed '<param>.<slot>'. */
+  optimizerState(): Record<string, HostTensor> {
+    return Object.fromEntries(this.graph.params.flatMap((p) => p.slots.map((s) => [s, copy(this.state.get(s)!)])));
+  }
+
+  async release(): Promise<void> {
+    await this.compiled.release();
+  }
+}
+
+function copy(t: HostTensor): HostTensor {
+  return { dtype: t.dtype, shape: [...t.shape], data: t.data.slice() as HostTensor['data'] };
+}
+
+export function createTrainer(rt: Runtime, spec: TrainSpec, init: Record<string, HostTensor>, schedule: Schedule): Promise<Trainer> {
+  return Trainer.create(rt, spec, init, schedule);
+}

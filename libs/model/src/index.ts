@@ -42,6 +42,14 @@ export {
   truncateAtStop,
 } from './stopping';
 export type { SequenceProgress, StopCriterion, StopReason } from './stopping';
-export { batchForStep, collate, DataError, IGNORE_INDEX, readSftData, validateExamples } from './sft-data';
+export { batchForStep, collate, DataError, IGNORE_INDEX, readInputIds, readSftData, validateExamples } from './sft-data';
 export type { SftExample, TokenBatch } from './sft-data';
 export { OutputDirError, writeDirAtomically } from './atomic-dir';
+export { LanguageModel } from './language-model';
+export type { HostKvCache, LanguageModelOptions } from './language-model';
+export { Llama, rmsNorm, rope } from './llama';
+export type { KvCache, LoraShape } from './llama';
+export { generate, leftPad } from './generate';
+export type { GenerateOptions, Generation } from './generate';
+export { trainFull, trainLora, TrainingError } from './sft';
+export type { ScheduleKind, SftOptions, SftResult } from './sft';

@@ -33,7 +33,7 @@ export class LanguageModel {
   readonly baseFeeds: Readonly<Record<string, HostTensor>>;
   private readonly graphs = new Map<string, Promise<CompiledGraph>>();
 
-  private constructor(checkpoint: Checkpoint, private readonly runtime: Runtime, private readonly ownsRuntime: boolean) {
+  private constructor(checkpoint: Checkpoint, readonly runtime: Runtime, private readonly ownsRuntime: boolean) {
     this.config = checkpoint.config;
     this.tokenizer = checkpoint.tokenizer;
     this.dir = checkpoint.dir;

@@ -199,9 +199,20 @@ export class Llama {
     }
   }
 
-  /** Base parameter names this graph reads (the HF table's names). */
-  paramNames(): string[] {
-    return paramSpecs(this.config).map((s) => s.name);
+  /** Every base-weight graph input by our parameter name (the HF table's names), e.g. to train them all. */
+  baseInputs(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>([['embed.weight', this.embed], ['norm.weight', this.norm]]);
+    if (!this.config.tieWordEmbeddings) out.set('lmHead.weight', this.head);
+    this.blocks.forEach((block, i) => {
+      out.set(`layers.${i}.attnNorm.weight`, block.attnNorm).set(`layers.${i}.mlpNorm.weight`, block.mlpNorm);
+      for (const l of [block.attn.q, block.attn.k, block.attn.v, block.attn.o, block.mlp.gate, block.mlp.up, block.mlp.down]) {
+        out.set(`${l.name}.weight`, l.weight);
+        if (l.bias) out.set(`${l.name}.bias`, l.bias);
+      }
+    });
+    const expected = paramSpecs(this.config).map((s) => s.name);
+    if (expected.length !== out.size || expected.some((n) => !out.has(n))) throw new Error('Llama: graph inputs disagree with the HF name table');
+    return out;
   }
 
   forward({ ids, ctx, past }: LlamaInputs): LlamaOutputs {

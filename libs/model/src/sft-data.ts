@@ -1,4 +1,4 @@
-/** @file SFT data: `{"input_ids","labels"}` JSON or JSONL text records → validated, right-padded token batches. */
+/** @file Token data files: `{"input_ids"[,"labels"]}` JSON or JSONL text records → validated, right-padded token batches. */
 import { existsSync, readFileSync } from 'node:fs';
 import type { TextTokenizer } from './tokenizer';
 
@@ -123,4 +123,22 @@ export function batchForStep(examples: readonly SftExample[], step: number, batc
   if (!batchSize || batchSize >= examples.length) return [...examples];
   const start = (step * batchSize) % examples.length;
   return Array.from({ length: batchSize }, (_, i) => examples[(start + i) % examples.length]);
+}
+
+/** Reads `{"input_ids": int[][]}` (rectangular) for scoring, naming the file and field on bad input. */
+export function readInputIds(path: string): number[][] {
+  if (!existsSync(path)) throw new DataError(`${path}: file not found`);
+  let raw: any;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new DataError(`${path}: invalid JSON (${(e as Error).message})`);
+  }
+  const ids = raw?.input_ids;
+  if (!Array.isArray(ids) || ids.length === 0 || !ids.every(isIntArray)) throw new DataError(`${path}: field "input_ids" must be a non-empty int[][]`);
+  const t = ids[0].length;
+  if (t === 0) throw new DataError(`${path}: field "input_ids" rows must not be empty`);
+  const ragged = ids.findIndex((row: number[]) => row.length !== t);
+  if (ragged >= 0) throw new DataError(`${path}: field "input_ids" must be rectangular: row ${ragged} has ${ids[ragged].length} ids, row 0 has ${t}`);
+  return ids;
 }

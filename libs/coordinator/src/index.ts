@@ -10,3 +10,6 @@ export * from './selection';
 export * from './retry';
 export * from './student-pool';
 export * from './rest-em';
+export * from './evaluate-table';
+export * from './checkpoint-archive';
+export * from './checkpoint-push';

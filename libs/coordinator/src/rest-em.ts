@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { CheckpointArchive } from './checkpoint-archive';
+import { ensureStudentHolds } from './checkpoint-push';
 import type { RunConfig } from './config';
 import { failedPrecondition, SealError, throwIfAborted } from './errors';
 import {
@@ -19,11 +20,11 @@ import {
 import { Journal } from './journal';
 import { computeRewards, meanReward } from './reward';
 import { withRetries } from './retry';
-import type { CheckpointChunk, CheckpointRef, Context, EvaluateJob, SelfEdit, Student, Teacher } from './roles';
+import type { CheckpointRef, Context, EvaluateJob, SelfEdit, Student, Teacher } from './roles';
 import { selfEditId } from './roles';
 import { generationSeed, updateSeed } from './seeds';
 import { selectSelfEdits } from './selection';
-import { linkedSignal, raceAbort } from './signals';
+import { linkedSignal } from './signals';
 import { withSpan } from './spans';
 import { StudentPool, type PoolEvent, type PoolMember } from './student-pool';
 
@@ -64,6 +65,10 @@ export interface RoundSummary {
   studentCheckpoint: string;
   /** the checkpoint the round's M-step produced (equal to teacherCheckpoint when nothing was kept). */
   resultCheckpoint: string;
+  /** inner-loop time summed over the round's evaluations, as the students reported it. */
+  studentMs: { sft: number; eval: number };
+  /** edits scored 0 without a measurement, by reason (empty, garbage, too_long, nan_loss…). */
+  zeroReasons: Record<string, number>;
 }
 
 export interface RunSummary {
@@ -92,11 +97,22 @@ export async function resumeSeal(options: SealRunOptions & { config?: RunConfig 
 export function summarizeRounds(journal: Journal): RoundSummary[] {
   return journal.rounds().map((r) => {
     const rewards = journal.rewards(r.round);
+    const evaluations = journal.evaluations(r.round);
+    const zeroReasons: Record<string, number> = {};
+    for (const reward of rewards) {
+      const reason = reward.reason?.split(':')[0];
+      if (reason) zeroReasons[reason] = (zeroReasons[reason] ?? 0) + 1;
+    }
     return {
       round: r.round,
       meanReward: meanReward(rewards),
       kept: journal.selections(r.round).length,
-      evaluations: journal.evaluations(r.round).length,
+      evaluations: evaluations.length,
+      studentMs: {
+        sft: evaluations.reduce((sum, e) => sum + (e.timings?.sftMs ?? 0), 0),
+        eval: evaluations.reduce((sum, e) => sum + (e.timings?.evalMs ?? 0), 0),
+      },
+      zeroReasons,
       teacherCheckpoint: r.teacherCheckpoint,
       studentCheckpoint: r.studentCheckpoint,
       resultCheckpoint: journal.mstep(r.round)?.resultCheckpoint ?? r.teacherCheckpoint,
@@ -438,30 +454,22 @@ async function pushToAll(ctx: DriverContext, round: number, checkpoint: Checkpoi
   await ctx.pool.forEachLive((member) => ensureCheckpoint(ctx, round, member, checkpoint, ctx.options.signal), ctx.options.signal);
 }
 
-/** Streams `checkpoint` from the teacher to a student that lacks it; the student's sha256 must match. */
+/** Sends `checkpoint` (from the archive, else the teacher) to a student that lacks it, and journals the transfer. */
 async function ensureCheckpoint(ctx: DriverContext, round: number, member: PoolMember, checkpoint: CheckpointRef, signal?: AbortSignal): Promise<void> {
   const { config, options, journal, emit } = ctx;
-  const info = await withRetries(`student ${member.id} Info`, { ...config.rpc.retry, maxAttempts: 1 }, config.rpc.infoDeadlineMs, signal, (o) => member.student.info(o));
-  if (info.checkpoints.some((c) => c.id === checkpoint.id && c.sha256 === checkpoint.sha256)) return;
-  await withSpan('push checkpoint', { 'seal.round': round, 'seal.student_id': member.id, 'seal.checkpoint_id': checkpoint.id, 'seal.bytes': checkpoint.size }, async () => {
-    const start = performance.now();
-    const call = linkedSignal(signal, config.rpc.pushDeadlineMs, `push ${checkpoint.id} to ${member.id}`);
-    let loaded: CheckpointRef;
-    try {
-      const opts = { signal: call.signal, deadline: call.deadline };
-      const source = ctx.archive.has(checkpoint) ? ctx.archive.read(checkpoint, config.rpc.checkpointChunkBytes) : options.teacher.getCheckpoint(checkpoint.id, opts);
-      const chunks = verifiedChunks(source, checkpoint);
-      loaded = await raceAbort(member.student.loadCheckpoint(chunks, opts), call.signal);
-    } finally {
-      call.dispose();
-    }
-    if (loaded.id !== checkpoint.id || loaded.sha256 !== checkpoint.sha256 || loaded.size !== checkpoint.size) {
-      throw new SealError('internal', `student ${member.id} loaded ${JSON.stringify(loaded)} instead of ${JSON.stringify(checkpoint)}`);
-    }
-    const ms = performance.now() - start;
-    journal.recordPush(round, member.id, checkpoint.id, checkpoint.size, ms);
-    emit({ type: 'checkpoint-push', round, studentId: member.id, checkpointId: checkpoint.id, bytes: checkpoint.size, ms });
+  const pushed = await ensureStudentHolds({
+    member,
+    checkpoint,
+    source: (opts) =>
+      ctx.archive.has(checkpoint) ? ctx.archive.read(checkpoint, config.rpc.checkpointChunkBytes) : options.teacher.getCheckpoint(checkpoint.id, opts),
+    infoDeadlineMs: config.rpc.infoDeadlineMs,
+    pushDeadlineMs: config.rpc.pushDeadlineMs,
+    signal,
+    attributes: { 'seal.round': round },
   });
+  if (!pushed) return;
+  journal.recordPush(round, member.id, checkpoint.id, pushed.bytes, pushed.ms);
+  emit({ type: 'checkpoint-push', round, studentId: member.id, checkpointId: checkpoint.id, bytes: pushed.bytes, ms: pushed.ms });
 }
 
 /** Copies a teacher checkpoint into the run's archive unless it is already there. */
@@ -490,18 +498,4 @@ async function ensureTeacherHolds(ctx: DriverContext, checkpoint: CheckpointRef)
       call.dispose();
     }
   });
-}
-
-/** Passes the teacher's chunks through, refusing ones that name another checkpoint or skip bytes. */
-async function* verifiedChunks(chunks: AsyncIterable<CheckpointChunk>, expected: CheckpointRef): AsyncIterable<CheckpointChunk> {
-  let offset = 0;
-  for await (const chunk of chunks) {
-    if (chunk.checkpoint.id !== expected.id || chunk.checkpoint.sha256 !== expected.sha256) {
-      throw new SealError('internal', `teacher streamed checkpoint ${chunk.checkpoint.id} while ${expected.id} was asked for`);
-    }
-    if (chunk.offset !== offset) throw new SealError('internal', `checkpoint ${expected.id}: chunk at offset ${chunk.offset}, expected ${offset}`);
-    offset += chunk.data.byteLength;
-    yield chunk;
-  }
-  if (offset !== expected.size) throw new SealError('internal', `checkpoint ${expected.id}: streamed ${offset} bytes, expected ${expected.size}`);
 }

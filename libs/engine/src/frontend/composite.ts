@@ -30,9 +30,10 @@ export function ropeTables(seqLen: number, headDim: number, theta = 10000, offse
   const sin = new Array<number>(seqLen * headDim);
   for (let t = 0; t < seqLen; t++) {
     for (let i = 0; i < half; i++) {
-      // Math.fround mirrors torch, which builds inv_freq and the angle products in float32.
-      const invFreq = Math.fround(1 / Math.pow(theta, (2 * i) / headDim));
-      const angle = Math.fround((t + offset) * invFreq);
+      // For float32 tables, rounding like torch (HF builds inv_freq and the angles in float32).
+      const round = dtype === 'float32' ? Math.fround : (v: number) => v;
+      const invFreq = round(1 / round(Math.pow(theta, (2 * i) / headDim)));
+      const angle = round((t + offset) * invFreq);
       for (const j of [i, i + half]) {
         cos[t * headDim + j] = Math.cos(angle);
         sin[t * headDim + j] = Math.sin(angle);

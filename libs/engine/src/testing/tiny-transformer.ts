@@ -1,5 +1,5 @@
 /** @file A small Llama-style decoder (RMSNorm, RoPE, GQA, SwiGLU) built on the engine, for parity tests, training tests and the benchmark. */
-import { hostTensor, type HostTensor } from '../ir/dtype';
+import { hostTensor, type DType, type HostTensor } from '../ir/dtype';
 import { attention, applyRotary, causalMask, crossEntropy, rmsNorm, ropeTables, swiglu } from '../frontend/composite';
 import { input, type Tensor } from '../frontend/tensor';
 import { Rng } from '../random';
@@ -50,14 +50,14 @@ export interface TinyGraph {
  * The forward graph over symbolic (B, T): inputs `ids`, `targets` (B, T) int64, `rope.cos`/`rope.sin`
  * (T, D) and an additive `mask` (T, T); see tinyFeeds.
  */
-export function tinyTransformer(c: TinyConfig): TinyGraph {
+export function tinyTransformer(c: TinyConfig, dtype: DType = 'float32'): TinyGraph {
   const hd = c.dim / c.heads;
-  const p = Object.fromEntries(Object.entries(tinyParamShapes(c)).map(([n, s]) => [n, input(n, s)]));
+  const p = Object.fromEntries(Object.entries(tinyParamShapes(c)).map(([n, s]) => [n, input(n, s, dtype)]));
   const ids = input('ids', ['B', 'T'], 'int64');
   const targets = input('targets', ['B', 'T'], 'int64');
-  const cos = input('rope.cos', ['T', hd]);
-  const sin = input('rope.sin', ['T', hd]);
-  const mask = input('mask', ['T', 'T']);
+  const cos = input('rope.cos', ['T', hd], dtype);
+  const sin = input('rope.sin', ['T', hd], dtype);
+  const mask = input('mask', ['T', 'T'], dtype);
   const heads = (x: Tensor, n: number) => x.reshape(['B', 'T', n, hd]).transpose([0, 2, 1, 3]); // (B, n, T, D)
   let x = p.embed.gather(ids); // (B, T, C)
   for (let l = 0; l < c.layers; l++) {
@@ -74,15 +74,15 @@ export function tinyTransformer(c: TinyConfig): TinyGraph {
 }
 
 /** Feeds for one batch: ids/targets as given, plus RoPE tables and the causal mask for T. */
-export function tinyFeeds(c: TinyConfig, ids: number[][], targets: number[][]): Record<string, HostTensor> {
+export function tinyFeeds(c: TinyConfig, ids: number[][], targets: number[][], dtype: DType = 'float32'): Record<string, HostTensor> {
   const b = ids.length;
   const t = ids[0].length;
-  const { cos, sin } = ropeTables(t, c.dim / c.heads, c.ropeTheta);
+  const { cos, sin } = ropeTables(t, c.dim / c.heads, c.ropeTheta, 0, dtype);
   return {
     ids: hostTensor('int64', [b, t], ids.flat()),
     targets: hostTensor('int64', [b, t], targets.flat()),
     'rope.cos': cos,
     'rope.sin': sin,
-    mask: causalMask(t),
+    mask: causalMask(t, t, dtype),
   };
 }

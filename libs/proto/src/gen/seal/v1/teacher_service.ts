@@ -38,7 +38,7 @@ import {
 
 /** Asks for n self-edits about each of some contexts. */
 export interface GenerateSelfEditsRequest {
-  /** Teacher checkpoint to sample from (the current policy); unset means the teacher's current one. */
+  /** Teacher checkpoint to sample from (the current policy); must be one the teacher holds. */
   checkpoint:
     | CheckpointRef
     | undefined;
@@ -100,7 +100,7 @@ export interface UpdateResponse {
 
 /** Asks for a checkpoint's bytes. */
 export interface GetCheckpointRequest {
-  /** Checkpoint id; empty means the teacher's current checkpoint. */
+  /** Id of a checkpoint the teacher holds (see Info); NOT_FOUND otherwise. */
   checkpointId: string;
   /** Largest chunk to send; 0 lets the server choose (below the max message size). */
   maxChunkBytes: number;

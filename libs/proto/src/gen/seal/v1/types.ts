@@ -331,7 +331,10 @@ export interface Grid {
   cells: number[];
 }
 
-/** Decoding settings for one generation call. */
+/**
+ * Decoding settings for one generation call. Doubles, not floats: the in-process and remote paths
+ * must sample with bit-identical settings for the same seed to give the same text.
+ */
 export interface SamplingParams {
   /** Softmax temperature; 0 means greedy decoding. */
   temperature: number;
@@ -1124,10 +1127,10 @@ function createBaseSamplingParams(): SamplingParams {
 export const SamplingParams: MessageFns<SamplingParams> = {
   encode(message: SamplingParams, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.temperature !== 0) {
-      writer.uint32(13).float(message.temperature);
+      writer.uint32(9).double(message.temperature);
     }
     if (message.topP !== 0) {
-      writer.uint32(21).float(message.topP);
+      writer.uint32(17).double(message.topP);
     }
     if (message.maxNewTokens !== 0) {
       writer.uint32(24).uint32(message.maxNewTokens);
@@ -1152,19 +1155,19 @@ export const SamplingParams: MessageFns<SamplingParams> = {
         const tag = reader.uint32();
         switch (tag >>> 3) {
           case 1: {
-            if (tag !== 13) {
+            if (tag !== 9) {
               break;
             }
 
-            message.temperature = reader.float();
+            message.temperature = reader.double();
             continue;
           }
           case 2: {
-            if (tag !== 21) {
+            if (tag !== 17) {
               break;
             }
 
-            message.topP = reader.float();
+            message.topP = reader.double();
             continue;
           }
           case 3: {
@@ -1517,10 +1520,10 @@ export const LoraConfig: MessageFns<LoraConfig> = {
       writer.uint32(8).uint32(message.rank);
     }
     if (message.alpha !== 0) {
-      writer.uint32(21).float(message.alpha);
+      writer.uint32(17).double(message.alpha);
     }
     if (message.dropout !== 0) {
-      writer.uint32(29).float(message.dropout);
+      writer.uint32(25).double(message.dropout);
     }
     for (const v of message.targetModules) {
       writer.uint32(34).string(v!);
@@ -1550,19 +1553,19 @@ export const LoraConfig: MessageFns<LoraConfig> = {
             continue;
           }
           case 2: {
-            if (tag !== 21) {
+            if (tag !== 17) {
               break;
             }
 
-            message.alpha = reader.float();
+            message.alpha = reader.double();
             continue;
           }
           case 3: {
-            if (tag !== 29) {
+            if (tag !== 25) {
               break;
             }
 
-            message.dropout = reader.float();
+            message.dropout = reader.double();
             continue;
           }
           case 4: {

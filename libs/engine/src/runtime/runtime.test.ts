@@ -1,0 +1,103 @@
+/** @file Runtime: sessions run off the main thread, are cached by structure, validate feeds, name missing providers, and start under tsx. */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostTensor } from '../ir/dtype';
+import { input } from '../frontend/tensor';
+import { Rng } from '../random';
+import '../testing/all-close';
+import { availableProviders, ProviderUnavailableError } from './providers';
+import { createRuntime, type Runtime } from './runtime';
+
+let rt: Runtime;
+beforeAll(() => {
+  rt = createRuntime({ intraOpThreads: 1 });
+});
+afterAll(async () => {
+  await rt.release();
+});
+
+describe('worker execution', () => {
+  it('a long session.run does not block the event loop', async () => {
+    // A chain of 256×256 matmuls: tens of milliseconds of ORT work in the worker.
+    const x = input('x', [256, 256]);
+    let y = x;
+    for (let i = 0; i < 40; i++) y = y.matmul(x).mul(1 / 256);
+    const g = await rt.compile({ y });
+    const feed = { x: new Rng(1).normalTensor([256, 256]) };
+    await g.run(feed); // warm up
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const t0 = performance.now();
+    await g.run(feed);
+    const ms = performance.now() - t0;
+    clearInterval(timer);
+    expect(ms).toBeGreaterThan(10);
+    expect(ticks).toBeGreaterThan(ms / 10); // timers kept firing while the worker ran
+  });
+
+  it('caches sessions by graph structure, not object identity', async () => {
+    const build = () => input('a', [2]).mul(input('b', [2])).add(1);
+    const [g1, g2] = [await rt.compile({ out: build() }), await rt.compile({ out: build() })];
+    expect(g1).toBe(g2);
+    expect((await g1.run({ a: hostTensor('float32', [2], [1, 2]), b: hostTensor('float32', [2], [3, 4]) })).out).toBeAllClose([4, 9]);
+    await g1.release();
+    // Still alive: g2 holds a reference.
+    expect((await g2.run({ a: hostTensor('float32', [2], [1, 1]), b: hostTensor('float32', [2], [1, 1]) })).out).toBeAllClose([2, 2]);
+    await g2.release();
+  });
+});
+
+describe('feed validation', () => {
+  it('names the input on a missing feed, wrong dtype, wrong shape or inconsistent symbolic dim', async () => {
+    const g = await rt.compile({ y: input('x', ['N', 2]).add(input('z', ['N', 1])) });
+    const x = hostTensor('float32', [3, 2]);
+    await expect(g.run({ x })).rejects.toThrow(/missing feed 'z'/);
+    await expect(g.run({ x, z: hostTensor('float64', [3, 1]) })).rejects.toThrow(/feed 'z' is float64, graph wants float32/);
+    await expect(g.run({ x: hostTensor('float32', [3, 3]), z: hostTensor('float32', [3, 1]) })).rejects.toThrow(/feed 'x' has shape \[3, 3\]/);
+    await expect(g.run({ x, z: hostTensor('float32', [4, 1]) })).rejects.toThrow(/symbolic dim 'N' is 3 elsewhere but 4 in feed 'z'/);
+  });
+
+  it('rejects SharedArrayBuffer feeds with a pointer to uploadWeights (onnxruntime-node refuses them)', async () => {
+    const g = await rt.compile({ y: input('x', [2]).mul(2) });
+    const data = new Float32Array(new SharedArrayBuffer(8));
+    await expect(g.run({ x: { dtype: 'float32', shape: [2], data } })).rejects.toThrow(/uploadWeights/);
+  });
+});
+
+describe('execution providers', () => {
+  it('cpu is always there', () => {
+    expect(availableProviders()).toContain('cpu');
+  });
+
+  it('cuda without its binaries is a clear error naming what is missing', () => {
+    if (availableProviders().includes('cuda')) return; // a CUDA install: nothing missing to report
+    expect(() => createRuntime({ provider: 'cuda' })).toThrow(ProviderUnavailableError);
+    expect(() => createRuntime({ provider: 'cuda' })).toThrow(/'cuda' is missing: .*CUDA binaries/);
+  });
+
+  it('an unknown provider is named', () => {
+    expect(() => createRuntime({ provider: 'tpu' as never })).toThrow(/unknown execution provider 'tpu'/);
+  });
+
+  it('webgpu either runs or fails naming what it needs', async () => {
+    const gpu = createRuntime({ provider: 'webgpu' });
+    try {
+      const g = await gpu.compile({ y: input('x', [2]).mul(2) });
+      expect((await g.run({ x: hostTensor('float32', [2], [1, 2]) })).y).toBeAllClose([2, 4]);
+    } catch (e) {
+      expect(e).toBeInstanceOf(ProviderUnavailableError);
+      expect((e as Error).message).toMatch(/'webgpu' failed to start, needs a Vulkan-capable GPU/);
+    } finally {
+      await gpu.release();
+    }
+  });
+});
+
+describe('processes', () => {
+  it('the worker starts when the parent runs under tsx', () => {
+    const script = fileURLToPath(new URL('./fixtures/tsx-smoke.ts', import.meta.url));
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(out.trim()).toBe('6,8');
+  });
+});

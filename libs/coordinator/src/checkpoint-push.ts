@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { SealError } from './errors';
 import type { CallOptions, CheckpointChunk, CheckpointRef } from './roles';
 import { linkedSignal, raceAbort } from './signals';
-import { withSpan } from './spans';
+import { withSpan } from '@seal/telemetry';
 import type { PoolMember } from './student-pool';
 
 export interface PushParams {

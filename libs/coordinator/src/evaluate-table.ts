@@ -10,7 +10,7 @@ import { buildEvaluateJob, passageOnlyEdit, screenSelfEdit, validateEvaluateResu
 import type { CallOptions, CheckpointChunk, CheckpointRef, EvaluateJob, EvaluateResult, KnowledgeContext, SelfEdit, Teacher } from './roles';
 import { selfEditId } from './roles';
 import { deriveSeed, generationSeed } from './seeds';
-import { withSpan } from './spans';
+import { withSpan } from '@seal/telemetry';
 import type { StudentPool } from './student-pool';
 
 export type TableCondition =

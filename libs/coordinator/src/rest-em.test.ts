@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trace, type Attributes, type AttributeValue, type Span, type SpanStatus, type Tracer } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig, type RunConfigInput } from './config';
 import { Journal } from './journal';
@@ -173,5 +174,65 @@ describe('runSeal', () => {
     expect(journal.evaluations(1).filter((e) => e.studentId === 'liar')).toEqual([]);
     journal.close();
     await resumeSeal({ runDir: dir, config: parseRunConfig(configInput), ...roles() });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Spans, recorded by a minimal API-level tracer (libraries may not load the SDK, even in tests)
+// ---------------------------------------------------------------------------------------------
+
+interface RecordedSpan {
+  name: string;
+  attributes: Attributes;
+  status?: SpanStatus;
+  ended: boolean;
+}
+
+function recordingTracer(spans: RecordedSpan[]): Tracer {
+  const startSpan = (name: string, options?: { attributes?: Attributes }): Span => {
+    const record: RecordedSpan = { name, attributes: { ...options?.attributes }, ended: false };
+    spans.push(record);
+    const span: Span = {
+      spanContext: () => ({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1 }),
+      setAttribute: (key: string, value: AttributeValue) => ((record.attributes[key] = value), span),
+      setAttributes: (attributes: Attributes) => (Object.assign(record.attributes, attributes), span),
+      addEvent: () => span,
+      addLink: () => span,
+      addLinks: () => span,
+      setStatus: (status: SpanStatus) => ((record.status = status), span),
+      updateName: () => span,
+      end: () => void (record.ended = true),
+      isRecording: () => true,
+      recordException: () => undefined,
+    };
+    return span;
+  };
+  return {
+    startSpan,
+    startActiveSpan: ((name: string, ...rest: unknown[]) => {
+      const fn = rest.at(-1) as (span: Span) => unknown;
+      const options = rest.length > 1 ? (rest[0] as { attributes?: Attributes }) : undefined;
+      return fn(startSpan(name, options));
+    }) as Tracer['startActiveSpan'],
+  };
+}
+
+describe('tracing', () => {
+  it("emits the run's spans with seal.* attributes, ended, ERROR on failure", async () => {
+    const spans: RecordedSpan[] = [];
+    trace.setGlobalTracerProvider({ getTracer: () => recordingTracer(spans) });
+    await runSeal({ runDir: freshDir(), config: parseRunConfig({ ...configInput, rounds: 2 }), runId: 'traced', ...roles() });
+    const names = new Set(spans.map((s) => s.name));
+    for (const name of ['run seal', 'run round', 'generate self_edits', 'score adapter', 'update teacher', 'push checkpoint']) expect(names).toContain(name);
+    expect(spans.every((s) => s.ended)).toBe(true);
+    expect(spans.find((s) => s.name === 'run seal')!.attributes).toMatchObject({ 'seal.run_id': 'traced', 'seal.rounds': 2, 'seal.mode': 'merged' });
+    const rounds = spans.filter((s) => s.name === 'run round');
+    expect(rounds.map((s) => s.attributes['seal.round'])).toEqual([1, 2]);
+    expect(typeof rounds[0]!.attributes['seal.mean_reward']).toBe('number');
+
+    spans.length = 0;
+    await expect(runSeal({ runDir: freshDir(), config: parseRunConfig(configInput), ...roles([{ studentId: 'liar', breakAdapter: true }]) })).rejects.toThrow();
+    expect(spans.find((s) => s.name === 'run seal')!.status).toMatchObject({ code: 2 }); // SpanStatusCode.ERROR
+    trace.disable();
   });
 });

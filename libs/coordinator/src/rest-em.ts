@@ -18,6 +18,7 @@ import {
   validateEvaluateResult,
 } from './evaluation';
 import { Journal } from './journal';
+import { runMetricsRecorder } from './metrics';
 import { computeRewards, meanReward } from './reward';
 import { withRetries } from './retry';
 import type { CheckpointRef, Context, EvaluateJob, SelfEdit, Student, Teacher } from './roles';
@@ -25,7 +26,7 @@ import { selfEditId } from './roles';
 import { generationSeed, updateSeed } from './seeds';
 import { selectSelfEdits } from './selection';
 import { linkedSignal } from './signals';
-import { withSpan } from './spans';
+import { activeTraceId, withSpan } from '@seal/telemetry';
 import { StudentPool, type PoolEvent, type PoolMember } from './student-pool';
 
 // ---------------------------------------------------------------------------------------------
@@ -126,7 +127,11 @@ export function summarizeRounds(journal: Journal): RoundSummary[] {
 
 async function drive(journal: Journal, options: SealRunOptions, resumed: boolean): Promise<RunSummary> {
   const { config } = journal;
-  const emit = (event: RunEvent) => options.onEvent?.(event);
+  const recordMetrics = runMetricsRecorder(journal.runId);
+  const emit = (event: RunEvent) => {
+    recordMetrics(event);
+    options.onEvent?.(event);
+  };
   const phaseMs: Record<Phase, number> = { generate: 0, evaluate: 0, select: 0, update: 0, push: 0 };
   const pool = new StudentPool(options.students, {
     retry: config.rpc.retry,
@@ -139,6 +144,9 @@ async function drive(journal: Journal, options: SealRunOptions, resumed: boolean
   const ctx: DriverContext = { journal, config, options, pool, archive, emit, phaseMs, runId: journal.runId };
   try {
     return await withSpan('run seal', { 'seal.run_id': ctx.runId, 'seal.rounds': config.rounds, 'seal.mode': config.mode, 'seal.resumed': resumed }, async () => {
+      // Each session (first run, every resume) is its own trace; `seal trace RUN` finds them all here.
+      const traceId = activeTraceId();
+      if (traceId) journal.setMeta('trace_ids', [journal.meta('trace_ids'), traceId].filter(Boolean).join(','));
       emit({ type: 'run-start', runId: ctx.runId, runDir: options.runDir, rounds: config.rounds, resumed });
       await pool.connect(options.signal);
       await recordBaseCheckpoints(ctx);

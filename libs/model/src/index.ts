@@ -16,6 +16,7 @@ export { loadCheckpoint, saveCheckpoint } from './checkpoint';
 export type { Checkpoint, SaveCheckpointOptions } from './checkpoint';
 export {
   AdapterError,
+  adapterFiles,
   defaultTargetModules,
   initLoraAdapter,
   loadPeftAdapter,
@@ -44,7 +45,7 @@ export {
 export type { SequenceProgress, StopCriterion, StopReason } from './stopping';
 export { batchForStep, collate, DataError, IGNORE_INDEX, readInputIds, readSftData, validateExamples } from './sft-data';
 export type { SftExample, TokenBatch } from './sft-data';
-export { OutputDirError, writeDirAtomically } from './atomic-dir';
+export { checkOutputDir, OutputDirError, writeDirAtomically } from './atomic-dir';
 export { LanguageModel } from './language-model';
 export type { HostKvCache, LanguageModelOptions } from './language-model';
 export { Llama, rmsNorm, rope } from './llama';

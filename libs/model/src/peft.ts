@@ -39,7 +39,8 @@ export interface LoraAdapter {
 /** PEFT's default targets for Llama and Qwen2 (`TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING`). */
 export const defaultTargetModules: readonly string[] = ['q_proj', 'v_proj'];
 
-const adapterFiles = ['adapter_config.json', 'adapter_model.safetensors', 'README.md'];
+/** Files a PEFT adapter directory holds; an --out holding only these may be replaced. */
+export const adapterFiles: readonly string[] = ['adapter_config.json', 'adapter_model.safetensors', 'README.md'];
 
 export const loraScale = (c: LoraConfig): number => (c.useRslora ? c.alpha / Math.sqrt(c.r) : c.alpha / c.r);
 

@@ -27,6 +27,17 @@ function scatterAddInto(x: Tensor, indices: Tensor, updates: Tensor): Tensor {
   return node('ScatterND', [zerosLike(x), indices, updates], { reduction: 'add' });
 }
 
+/**
+ * dB = Aᵀ·g. For a shared 2-D weight under batched activations (x (B, T, K) · W (K, N)) the batch
+ * dims are folded into the contraction, (B·T, K)ᵀ·(B·T, N), instead of B products summed after.
+ */
+function matmulWeightGrad(a: Tensor, b: Tensor, g: Tensor): Tensor {
+  if (b.rank !== 2 || a.rank <= 2) return a.swapAxes(-1, -2).matmul(g);
+  const k = a.shape[a.rank - 1];
+  const n = g.shape[g.rank - 1];
+  return a.reshape([-1, k]).swapAxes(0, 1).matmul(g.reshape([-1, n]));
+}
+
 const noGrad = (_g: Tensor, out: Tensor) => out.src.map(() => null);
 
 export const vjp: { [K in OpKind]: VjpRule<K> } = {
@@ -52,7 +63,7 @@ export const vjp: { [K in OpKind]: VjpRule<K> } = {
   },
   Equal: noGrad, Less: noGrad, Greater: noGrad,                              // comparisons carry no gradient
   Where: (g, { src: [c] }) => [null, where(c, g, 0), where(c, 0, g)],        // routes g to the chosen branch
-  MatMul: (g, { src: [a, b] }) => [g.matmul(b.swapAxes(-1, -2)), a.swapAxes(-1, -2).matmul(g)], // dA = g·Bᵀ, dB = Aᵀ·g
+  MatMul: (g, { src: [a, b] }) => [g.matmul(b.swapAxes(-1, -2)), matmulWeightGrad(a, b, g)],   // dA = g·Bᵀ, dB = Aᵀ·g
   ReduceSum: (g, { src: [x], params: p }) => [unreduce(g, x, p.axes, p.keepdims)],          // broadcast g back
   ReduceMean: (g, { src: [x], params: p }) => {                                              // broadcast g/N back
     const n = dimProduct(p.axes.map((a) => x.shape[a]));

@@ -3,4 +3,3 @@ import './all-close';
 
 export { compareAllClose, type CloseOptions, type CloseReport } from './all-close';
 export { gradCheck, type GradCheckOptions, type GradCheckResult } from './grad-check';
-export { tinyConfig, tinyFeeds, tinyInit, tinyParamShapes, tinyTransformer, type TinyConfig, type TinyGraph } from './tiny-transformer';

@@ -6,7 +6,7 @@ import { grad } from '../autodiff/backward';
 import { adamw } from '../optim/optimizer';
 import { constantSchedule } from '../optim/schedules';
 import { createRuntime, type Runtime } from '../runtime/runtime';
-import { tinyFeeds, tinyTransformer, type TinyConfig } from '../testing/tiny-transformer';
+import { tinyFeeds, tinyTransformer, type TinyConfig } from '../reference/tiny-transformer';
 import '../testing/all-close';
 import { createTrainer } from './trainer';
 

@@ -8,7 +8,7 @@ import { adamw, sgd } from '../optim/optimizer';
 import { constantSchedule, cosineSchedule } from '../optim/schedules';
 import { Rng } from '../random';
 import { createRuntime, type Runtime } from '../runtime/runtime';
-import { tinyFeeds, tinyInit, tinyTransformer, type TinyConfig } from '../testing/tiny-transformer';
+import { tinyFeeds, tinyInit, tinyTransformer, type TinyConfig } from '../reference/tiny-transformer';
 import '../testing/all-close';
 import { buildTrainStep } from './train-step';
 import { createTrainer } from './trainer';

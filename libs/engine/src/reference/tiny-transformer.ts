@@ -1,4 +1,4 @@
-/** @file A small Llama-style decoder (RMSNorm, RoPE, GQA, SwiGLU) built on the engine, for parity tests, training tests and the benchmark. */
+/** @file Reference Llama-style decoder (RMSNorm, RoPE, GQA, SwiGLU) on the engine: the PyTorch parity model, the training test and the benchmark's workload. */
 import { hostTensor, type DType, type HostTensor } from '../ir/dtype';
 import { attention, applyRotary, causalMask, crossEntropy, rmsNorm, ropeTables, swiglu } from '../frontend/composite';
 import { input, type Tensor } from '../frontend/tensor';

@@ -1,5 +1,5 @@
 /** @file A loaded model on the engine runtime: the frozen base held once, compiled graphs cached per adapter shape. */
-import { createRuntime, hostTensor, input, type CompiledGraph, type HostTensor, type Runtime, type RuntimeOptions, type Tensor } from '@seal/engine';
+import { createRuntime, hostTensor, input, type CompiledGraph, type Feed, type HostTensor, type Runtime, type RuntimeOptions, type Tensor, type WeightRef } from '@seal/engine';
 import { loadCheckpoint, type Checkpoint } from './checkpoint';
 import type { ModelConfig } from './config';
 import { attentionMaskFeed, idsFeed, positionIds, ropeFeeds } from './feeds';
@@ -29,19 +29,30 @@ export class LanguageModel {
   readonly config: ModelConfig;
   readonly tokenizer: TextTokenizer | null;
   readonly dir: string;
-  /** Frozen base weights, held once per process and fed to every graph (base or any adapter). */
-  readonly baseFeeds: Readonly<Record<string, HostTensor>>;
+  /** Base weights on the host (our names, float32): initial values for full fine-tuning, merges, saving. */
+  readonly params: ReadonlyMap<string, HostTensor>;
+  private uploaded: Promise<Record<string, WeightRef>> | null = null;
   private readonly graphs = new Map<string, Promise<CompiledGraph>>();
 
   private constructor(checkpoint: Checkpoint, readonly runtime: Runtime, private readonly ownsRuntime: boolean) {
     this.config = checkpoint.config;
     this.tokenizer = checkpoint.tokenizer;
     this.dir = checkpoint.dir;
-    const feeds: Record<string, HostTensor> = {};
-    // NOTE: not sharedHostTensor yet: onnxruntime-node 1.30 rejects SharedArrayBuffer-backed feeds
-    // ("Invalid argument"), so each run copies the base to the worker. Switch once the engine handles it.
-    for (const [name, t] of checkpoint.params) feeds[name] = hostTensor('float32', [...t.shape], t.data);
-    this.baseFeeds = feeds;
+    this.params = new Map([...checkpoint.params].map(([name, t]) => [name, hostTensor('float32', [...t.shape], t.data)]));
+  }
+
+  /**
+   * The frozen base as feeds: uploaded into the runtime's workers once, then fed by reference, so
+   * every graph (logits, decode, training) and every adapter shares one copy.
+   */
+  frozenFeeds(): Promise<Record<string, Feed>> {
+    this.uploaded ??= this.runtime.uploadWeights(Object.fromEntries(this.params));
+    return this.uploaded;
+  }
+
+  /** Number of compiled graphs; swapping adapters of one shape must not grow it. */
+  get compiledGraphs(): number {
+    return this.graphs.size;
   }
 
   static load(dir: string, options: LanguageModelOptions = {}): LanguageModel {
@@ -92,7 +103,7 @@ export class LanguageModel {
     });
     const full = Array.from({ length: b }, () => new Array<number>(t).fill(1));
     const { cos, sin } = ropeFeeds(this.config, positionIds(full, t));
-    const out = await graph.run({ ...this.baseFeeds, ...this.adapterFeeds(adapter), ids: idsTensor, cos, sin, mask: attentionMaskFeed(full, t) });
+    const out = await graph.run({ ...(await this.frozenFeeds()), ...this.adapterFeeds(adapter), ids: idsTensor, cos, sin, mask: attentionMaskFeed(full, t) });
     return out.logits;
   }
 
@@ -129,7 +140,7 @@ export class LanguageModel {
       return outputs;
     });
     const { cos, sin } = ropeFeeds(this.config, positionIds(attentionMask, t));
-    const feeds: Record<string, HostTensor> = { ...this.baseFeeds, ...this.adapterFeeds(adapter), ids: idsTensor, cos, sin, mask: attentionMaskFeed(attentionMask, t) };
+    const feeds: Record<string, Feed> = { ...(await this.frozenFeeds()), ...this.adapterFeeds(adapter), ids: idsTensor, cos, sin, mask: attentionMaskFeed(attentionMask, t) };
     for (let i = 0; i < numLayers; i++) {
       feeds[`past.${i}.k`] = cache.k[i];
       feeds[`past.${i}.v`] = cache.v[i];
@@ -147,5 +158,7 @@ export class LanguageModel {
   async release(): Promise<void> {
     this.graphs.clear();
     if (this.ownsRuntime) await this.runtime.release();
+    else if (this.uploaded) await this.runtime.dropWeights(await this.uploaded);
+    this.uploaded = null;
   }
 }

@@ -45,3 +45,22 @@ describe.each(fixtureNames)('%s', (name) => {
     await expect(model.logits([new Array(65).fill(1)])).rejects.toThrow(/65 tokens exceed the model's context \(max_position_embeddings = 64\)/);
   });
 });
+
+describe('many adapters on one base', () => {
+  it('swapping adapters of one shape reuses the compiled graph and changes only the LoRA feeds', async () => {
+    const ref = loadReference('llama-fp32');
+    const model = LanguageModel.load(ref.checkpoint, { runtime });
+    const adapter = loadPeftAdapter(ref.adapter, model.config);
+    // A second adapter of the same shape: B scaled, so its logits differ.
+    const other = { ...adapter, pairs: new Map([...adapter.pairs].map(([k, p]) => [k, { a: p.a, b: { shape: p.b.shape, data: p.b.data.map((x) => -x) } }])) };
+    const ids = ref.json.input_ids;
+    const first = await model.logits(ids, adapter);
+    const graphs = model.compiledGraphs;
+    const second = await model.logits(ids, other);
+    const again = await model.logits(ids, adapter);
+    expect(model.compiledGraphs).toBe(graphs);
+    expect(second.data).not.toEqual(first.data);
+    expect(again.data).toEqual(first.data);
+    await model.release();
+  });
+});

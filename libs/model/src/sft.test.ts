@@ -34,7 +34,7 @@ describe.each(fixtureNames)('%s', (name) => {
     const full = [new Array(7).fill(1), new Array(7).fill(1)];
     const targetsData = ref.json.labels.flatMap((row) => [...row.slice(1), -100]);
     const out = await graph.run({
-      ...lm.baseFeeds,
+      ...(await lm.frozenFeeds()),
       ...lm.adapterFeeds(adapter),
       ids: hostTensor('int64', [2, 7], ref.json.input_ids.flat()),
       targets: hostTensor('int64', [2, 7], targetsData),

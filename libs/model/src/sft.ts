@@ -8,6 +8,7 @@ import {
   hostTensor,
   input,
   linearSchedule,
+  type Feed,
   type HostTensor as EngineTensor,
   type Schedule,
   type Tensor,
@@ -100,7 +101,7 @@ async function runSteps(
   graphModel: Llama,
   trainable: Record<string, Tensor>,
   init: Record<string, EngineTensor>,
-  frozen: Record<string, EngineTensor>,
+  frozen: Record<string, Feed>,
   examples: readonly SftExample[],
   o: SftOptions,
 ) {
@@ -137,7 +138,7 @@ export async function trainLora(lm: LanguageModel, adapter: LoraAdapter, example
   const trainable = Object.fromEntries([...graphModel.loraInputs].filter(([n]) => n !== LORA_SCALE));
   const adapterFeeds = lm.adapterFeeds(adapter);
   const init = Object.fromEntries(Object.keys(trainable).map((n) => [n, adapterFeeds[n]]));
-  const frozen = { ...lm.baseFeeds, [LORA_SCALE]: adapterFeeds[LORA_SCALE] };
+  const frozen = { ...(await lm.frozenFeeds()), [LORA_SCALE]: adapterFeeds[LORA_SCALE] };
   const { losses, params } = await runSteps(lm, graphModel, trainable, init, frozen, examples, o);
   const pairs = new Map<string, LoraPair>();
   for (const [name, pair] of adapter.pairs) {
@@ -153,7 +154,7 @@ export async function trainLora(lm: LanguageModel, adapter: LoraAdapter, example
 export async function trainFull(lm: LanguageModel, examples: readonly SftExample[], o: SftOptions): Promise<SftResult<Map<string, HostTensor>>> {
   const graphModel = new Llama(lm.config, null);
   const trainable = Object.fromEntries(graphModel.baseInputs());
-  const init = Object.fromEntries(Object.keys(trainable).map((n) => [n, lm.baseFeeds[n]]));
+  const init = Object.fromEntries(Object.keys(trainable).map((n) => [n, lm.params.get(n)!]));
   const { losses, params } = await runSteps(lm, graphModel, trainable, init, {}, examples, o);
   const trained = new Map<string, HostTensor>(Object.entries(params).map(([n, t]) => [n, { shape: t.shape, data: t.data as Float32Array }]));
   return { trained, losses };

@@ -18,5 +18,6 @@ export {
   type TlsOptions,
 } from './server';
 export { checkHealth, waitForServing } from './health';
+export { loadConfigFile, parseConfig, serverConfigSchema, type ServerConfig } from './server-config';
 export * as fromProto from './from-proto';
 export * as toProto from './to-proto';

@@ -1,0 +1,93 @@
+/**
+ * @file StudentService over gRPC: proto ⇄ domain, nothing else. Info works from the config;
+ * Evaluate, EvaluateStream and LoadCheckpoint validate their input (INVALID_ARGUMENT naming the
+ * field) and, until a domain Student is plugged in (issue 7), answer UNIMPLEMENTED saying so.
+ */
+import type { Student } from '@seal/coordinator';
+import * as pb from '@seal/proto';
+import { bidiStream, clientStream, fromProto, notYetImplemented, toProto, toStatus, unary } from '@seal/rpc';
+import type { StudentConfig } from './config';
+
+const ARRIVES_WITH = 'issue 7 (the SEAL loop)';
+
+export interface StudentServiceDeps {
+  config: StudentConfig;
+  /** Name of this replica (config.studentId or host:port). */
+  studentId: string;
+  /** The domain student; absent until issue 7 provides one. */
+  student?: Student;
+  version: string;
+  hostname: string;
+  startedAt: number;
+}
+
+export function createStudentService(deps: StudentServiceDeps): pb.StudentServiceServer {
+  const { config, student } = deps;
+  let inFlight = 0;
+
+  async function evaluate(request: pb.EvaluateRequest, signal: AbortSignal, deadline: number | undefined, path = ''): Promise<pb.EvaluateResponse> {
+    const job = fromProto.evaluateRequest(request, path);
+    if (!student) throw notYetImplemented('Evaluate', ARRIVES_WITH);
+    inFlight++;
+    try {
+      return toProto.evaluateResponse(await student.evaluate(job, { signal, deadline }), job.baseCheckpoint);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  return {
+    info: unary(async (_request, { signal, deadline }) => {
+      const server = toProto.serverInfo(deps.startedAt, deps.version, deps.hostname);
+      if (student) return toProto.studentInfo(await student.info({ signal, deadline }), { path: config.model.path }, server, inFlight);
+      return pb.StudentServiceInfoResponse.fromPartial({
+        studentId: deps.studentId,
+        model: { name: config.model.name, path: config.model.path },
+        capacity: config.workers,
+        inFlight,
+        loadedCheckpoints: [],
+        server,
+      });
+    }),
+
+    evaluate: unary((request, { signal, deadline }) => evaluate(request, signal, deadline)),
+
+    evaluateStream: bidiStream(async function* (requests, { signal, deadline }) {
+      // Results stream back in completion order; a bad item fails alone, the stream goes on.
+      // TODO(issue 7): run up to `workers` items concurrently once evaluations are real.
+      let index = 0;
+      for await (const message of requests) {
+        const request = message.request ?? pb.EvaluateRequest.fromPartial({});
+        const path = `messages[${index++}].request`;
+        try {
+          yield pb.EvaluateStreamResponse.fromPartial({ idempotencyKey: request.idempotencyKey, outcome: { $case: 'result', value: await evaluate(request, signal, deadline, path) } });
+        } catch (error) {
+          const status = toStatus(error);
+          yield pb.EvaluateStreamResponse.fromPartial({ idempotencyKey: request.idempotencyKey, outcome: { $case: 'error', value: { statusCode: status.code, message: status.details } } });
+        }
+      }
+    }),
+
+    loadCheckpoint: clientStream(async (requests, { signal, deadline }) => {
+      const started = Date.now();
+      let received = 0;
+      const chunks = fromProto.loadCheckpointChunks(requests, (h) => {
+        if (h.sharedPath) throw notYetImplemented('LoadCheckpoint by shared_path', 'issue 8 (multi-node runs)');
+        if (!student) throw notYetImplemented('LoadCheckpoint', ARRIVES_WITH);
+      });
+      const counted = (async function* () {
+        for await (const chunk of chunks) {
+          received += chunk.data.length;
+          yield chunk;
+        }
+      })();
+      if (!student) {
+        // Reads up to the header, which validates it and then answers UNIMPLEMENTED.
+        await counted.next();
+        throw notYetImplemented('LoadCheckpoint', ARRIVES_WITH);
+      }
+      const ref = await student.loadCheckpoint(counted, { signal, deadline });
+      return pb.LoadCheckpointResponse.fromPartial({ checkpoint: toProto.checkpointRef(ref), bytesReceived: received, seconds: (Date.now() - started) / 1000 });
+    }),
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * @file TeacherService over gRPC: proto ⇄ domain, nothing else. Info works from the config;
+ * GenerateSelfEdits, Update and GetCheckpoint validate their input (INVALID_ARGUMENT naming the
+ * field) and, until a domain Teacher is plugged in (issue 7), answer UNIMPLEMENTED saying so.
+ */
+import type { Teacher } from '@seal/coordinator';
+import { invalidArgument } from '@seal/coordinator';
+import * as pb from '@seal/proto';
+import { fromProto, notYetImplemented, serverStream, toProto, unary } from '@seal/rpc';
+import type { TeacherConfig } from './config';
+
+const ARRIVES_WITH = 'issue 7 (the SEAL loop)';
+
+export interface TeacherServiceDeps {
+  config: TeacherConfig;
+  /** The domain teacher; absent until issue 7 provides one. */
+  teacher?: Teacher;
+  version: string;
+  hostname: string;
+  startedAt: number;
+}
+
+export function createTeacherService(deps: TeacherServiceDeps): pb.TeacherServiceServer {
+  const { config, teacher } = deps;
+  return {
+    info: unary(async (_request, { signal, deadline }) => {
+      const server = toProto.serverInfo(deps.startedAt, deps.version, deps.hostname);
+      if (teacher) return toProto.teacherInfo(await teacher.info({ signal, deadline }), { path: config.model.path }, server);
+      return pb.TeacherServiceInfoResponse.fromPartial({ model: { name: config.model.name, path: config.model.path }, checkpoints: [], server });
+    }),
+
+    generateSelfEdits: serverStream(async function* (request, { signal, deadline }) {
+      const job = fromProto.generateSelfEditsRequest(request);
+      if (!teacher) throw notYetImplemented('GenerateSelfEdits', ARRIVES_WITH);
+      for await (const edit of teacher.generateSelfEdits(job, { signal, deadline })) {
+        yield pb.GenerateSelfEditsResponse.fromPartial({ selfEdit: toProto.selfEdit(edit) });
+      }
+    }),
+
+    update: unary(async (request, { signal, deadline }) => {
+      const job = fromProto.updateRequest(request);
+      if (!teacher) throw notYetImplemented('Update', ARRIVES_WITH);
+      return pb.UpdateResponse.fromPartial({ checkpoint: toProto.checkpointRef(await teacher.update(job, { signal, deadline })) });
+    }),
+
+    getCheckpoint: serverStream(async function* (request, { signal, deadline }) {
+      if (request.checkpointId.trim() === '') throw invalidArgument('checkpoint_id must be non-empty', { field: 'checkpoint_id' });
+      if (!teacher) throw notYetImplemented('GetCheckpoint', ARRIVES_WITH);
+      let first = true;
+      for await (const chunk of teacher.getCheckpoint(request.checkpointId, { signal, deadline })) {
+        if (first) yield pb.GetCheckpointResponse.fromPartial({ part: { $case: 'checkpoint', value: toProto.checkpointRef(chunk.checkpoint) } });
+        first = false;
+        yield pb.GetCheckpointResponse.fromPartial({ part: { $case: 'chunk', value: { offset: chunk.offset, data: Buffer.from(chunk.data) } } });
+      }
+    }),
+  };
+}

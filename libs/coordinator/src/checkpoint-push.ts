@@ -1,6 +1,6 @@
 /** @file Getting a checkpoint onto a student: ask what it holds, stream the bytes if it lacks them, check the sha256 it reports. */
 import { performance } from 'node:perf_hooks';
-import { SealError } from './errors';
+import { errorCode, SealError } from './errors';
 import type { CallOptions, CheckpointChunk, CheckpointRef } from './roles';
 import { linkedSignal, raceAbort } from './signals';
 import { withSpan } from '@seal/telemetry';
@@ -16,10 +16,19 @@ export interface PushParams {
   signal?: AbortSignal;
   /** extra span attributes (e.g. seal.round). */
   attributes?: Record<string, string | number>;
+  /** the checkpoint's path relative to the shared-storage root, when it lies in shared storage. */
+  sharedPath?: string;
+}
+
+export interface PushOutcome {
+  /** bytes sent over the stream (0 for a load by reference). */
+  bytes: number;
+  ms: number;
+  via: 'shared' | 'stream';
 }
 
 /** Returns undefined when the student already held the checkpoint, else the bytes sent and the transfer time. */
-export async function ensureStudentHolds(params: PushParams): Promise<{ bytes: number; ms: number } | undefined> {
+export async function ensureStudentHolds(params: PushParams): Promise<PushOutcome | undefined> {
   const { member, checkpoint, signal } = params;
   const infoCall = linkedSignal(signal, params.infoDeadlineMs, `student ${member.id} Info`);
   try {
@@ -29,22 +38,35 @@ export async function ensureStudentHolds(params: PushParams): Promise<{ bytes: n
     infoCall.dispose();
   }
   const attributes = { ...params.attributes, 'seal.student_id': member.id, 'seal.checkpoint_id': checkpoint.id, 'seal.bytes': checkpoint.size };
-  return withSpan('push checkpoint', attributes, async () => {
+  return withSpan('push checkpoint', attributes, async (span) => {
     const start = performance.now();
     const call = linkedSignal(signal, params.pushDeadlineMs, `push ${checkpoint.id} to ${member.id}`);
-    let loaded: CheckpointRef;
+    let loaded: CheckpointRef | undefined;
+    let via: PushOutcome['via'] = 'stream';
     try {
       const opts = { signal: call.signal, deadline: call.deadline };
-      loaded = await raceAbort(member.student.loadCheckpoint(verifiedChunks(params.source(opts), checkpoint), opts), call.signal);
+      if (params.sharedPath !== undefined && member.student.loadSharedCheckpoint) {
+        try {
+          loaded = await raceAbort(member.student.loadSharedCheckpoint(checkpoint, params.sharedPath, opts), call.signal);
+          via = 'shared';
+        } catch (error) {
+          // A student without (that) shared storage still gets the bytes; anything else is real.
+          if (!REFERENCE_REFUSALS.has(errorCode(error) ?? '')) throw error;
+        }
+      }
+      loaded ??= await raceAbort(member.student.loadCheckpoint(verifiedChunks(params.source(opts), checkpoint), opts), call.signal);
     } finally {
       call.dispose();
     }
     if (loaded.id !== checkpoint.id || loaded.sha256 !== checkpoint.sha256 || loaded.size !== checkpoint.size) {
       throw new SealError('internal', `student ${member.id} loaded ${JSON.stringify(loaded)} instead of ${JSON.stringify(checkpoint)}`);
     }
-    return { bytes: checkpoint.size, ms: performance.now() - start };
+    span.setAttribute('seal.via', via);
+    return { bytes: via === 'shared' ? 0 : checkpoint.size, ms: performance.now() - start, via };
   });
 }
+
+const REFERENCE_REFUSALS = new Set(['failed_precondition', 'not_found', 'unimplemented']);
 
 /** Passes chunks through, refusing ones that name another checkpoint, skip bytes, or stop short. */
 export async function* verifiedChunks(chunks: AsyncIterable<CheckpointChunk>, expected: CheckpointRef): AsyncIterable<CheckpointChunk> {

@@ -131,6 +131,12 @@ export const RunConfigSchema = z.strictObject({
       pushDeadlineMs: positiveInt().default(600_000),
       infoDeadlineMs: positiveInt().default(10_000),
       checkpointChunkBytes: positiveInt().default(1 << 20),
+      /**
+       * A directory every student also mounts (as its own shared-storage root). When the run
+       * directory lies inside it, checkpoints are pushed by reference (a relative path) instead of
+       * streamed; students that cannot load by reference still get the stream.
+       */
+      sharedStorageRoot: z.string().min(1).optional(),
       retry: retrySchema.prefault({}),
       /** attempts across students for one evaluation before the run stops (resumable). */
       maxEvaluateAttempts: positiveInt().default(8),

@@ -163,6 +163,19 @@ describe('runSeal', () => {
     journal.close();
   });
 
+  it('pushes by shared-storage reference to students that can load one, and streams to the others', async () => {
+    const root = freshDir();
+    const dir = join(root, 'runs', 'shared');
+    const r = roles([{ studentId: 'a', sharedRoot: root }, { studentId: 'b' }]);
+    await runSeal({ runDir: dir, config: parseRunConfig({ ...configInput, rounds: 2, rpc: { sharedStorageRoot: root } }), ...r });
+    const journal = Journal.open(dir);
+    const pushes = journal.pushes();
+    journal.close();
+    expect(pushes.filter((p) => p.studentId === 'a').map((p) => p.bytes)).toEqual([0, 0]);
+    expect(pushes.filter((p) => p.studentId === 'b').map((p) => p.bytes)).toEqual([4096, 4096]);
+    expect(r.students.map((s) => s.streamedLoads)).toEqual([0, 2]);
+  });
+
   it('rejects a result whose scored adapter is not the trained one, leaving a resumable journal', async () => {
     const dir = freshDir();
     const events: RunEvent[] = [];

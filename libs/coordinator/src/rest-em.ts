@@ -4,6 +4,7 @@
  * the rest, and records it before the next decision, so `resumeSeal` continues exactly.
  */
 import { randomUUID } from 'node:crypto';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CheckpointArchive } from './checkpoint-archive';
 import { ensureStudentHolds } from './checkpoint-push';
@@ -42,7 +43,7 @@ export type RunEvent =
   | { type: 'phase-start'; round: number; phase: Phase; total?: number }
   | { type: 'phase-end'; round: number; phase: Phase; ms: number }
   | { type: 'generate-progress'; round: number; done: number; total: number }
-  | { type: 'checkpoint-push'; round: number; studentId: string; checkpointId: string; bytes: number; ms: number }
+  | { type: 'checkpoint-push'; round: number; studentId: string; checkpointId: string; bytes: number; ms: number; via: 'shared' | 'stream' }
   | { type: 'teacher-retry'; what: string; attempt: number; error: string; waitMs: number }
   | { type: 'round-end'; round: number; meanReward: number; kept: number; checkpointId: string }
   | { type: 'run-end'; runId: string };
@@ -474,10 +475,19 @@ async function ensureCheckpoint(ctx: DriverContext, round: number, member: PoolM
     pushDeadlineMs: config.rpc.pushDeadlineMs,
     signal,
     attributes: { 'seal.round': round },
+    sharedPath: sharedPathOf(ctx, checkpoint),
   });
   if (!pushed) return;
   journal.recordPush(round, member.id, checkpoint.id, pushed.bytes, pushed.ms);
-  emit({ type: 'checkpoint-push', round, studentId: member.id, checkpointId: checkpoint.id, bytes: pushed.bytes, ms: pushed.ms });
+  emit({ type: 'checkpoint-push', round, studentId: member.id, checkpointId: checkpoint.id, bytes: pushed.bytes, ms: pushed.ms, via: pushed.via });
+}
+
+/** The archived checkpoint's path relative to the shared-storage root, if the archive lies inside it. */
+function sharedPathOf(ctx: DriverContext, checkpoint: CheckpointRef): string | undefined {
+  const root = ctx.config.rpc.sharedStorageRoot;
+  if (!root || !ctx.archive.has(checkpoint)) return undefined;
+  const relativePath = relative(resolve(root), resolve(ctx.archive.path(checkpoint)));
+  return relativePath.startsWith('..') || isAbsolute(relativePath) ? undefined : relativePath;
 }
 
 /** Copies a teacher checkpoint into the run's archive unless it is already there. */

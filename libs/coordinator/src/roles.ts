@@ -289,4 +289,11 @@ export interface Student {
   evaluate(job: EvaluateJob, opts?: CallOptions): Promise<EvaluateResult>;
   /** Receives a checkpoint stream; verifies size and sha256 before holding it (mismatch → invalid_argument). */
   loadCheckpoint(chunks: AsyncIterable<CheckpointChunk>, opts?: CallOptions): Promise<CheckpointRef>;
+  /**
+   * Loads a checkpoint by reference from shared storage: `sharedPath` is relative to the student's
+   * configured shared-storage root (escaping it → invalid_argument; no root configured →
+   * failed_precondition). Verifies size and sha256 like loadCheckpoint. Optional: the coordinator
+   * streams the bytes when it is absent or refuses.
+   */
+  loadSharedCheckpoint?(checkpoint: CheckpointRef, sharedPath: string, opts?: CallOptions): Promise<CheckpointRef>;
 }

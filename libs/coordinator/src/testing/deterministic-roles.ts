@@ -3,6 +3,8 @@
  * rpc, e2e): seeded pseudo-text and pseudo-scores, real checkpoint byte streams and sha256s, and
  * fault hooks. They test the loop's bookkeeping, not the ML; the real roles come from libs/model.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { failedPrecondition, invalidArgument, notFound, SealError, throwIfAborted } from '../errors';
 import type {
   CallOptions,
@@ -212,6 +214,8 @@ export interface DeterministicStudentOptions {
   fault?: (call: 'evaluate' | 'info' | 'loadCheckpoint', student: DeterministicStudent, job?: EvaluateJob) => void | Promise<void>;
   /** report an evaluated adapter different from the trained one (the "adapter never applied" bug). */
   breakAdapter?: boolean;
+  /** shared-storage root for loadSharedCheckpoint; without it such loads answer failed_precondition. */
+  sharedRoot?: string;
 }
 
 export class DeterministicStudent implements Student {
@@ -219,6 +223,7 @@ export class DeterministicStudent implements Student {
   readonly held = new Map<string, CheckpointRef>();
   readonly options: DeterministicStudentOptions;
   evaluateCalls = 0;
+  streamedLoads = 0;
   inFlight = 0;
   maxInFlight = 0;
   readonly base: { ref: CheckpointRef; bytes: Uint8Array };
@@ -274,8 +279,27 @@ export class DeterministicStudent implements Student {
     await this.options.fault?.('loadCheckpoint', this);
     const { ref } = await receive(chunks, opts);
     this.held.set(ref.id, ref);
+    this.streamedLoads += 1;
     return ref;
   }
+
+  async loadSharedCheckpoint(checkpoint: CheckpointRef, sharedPath: string, opts?: CallOptions): Promise<CheckpointRef> {
+    throwIfAborted(opts?.signal);
+    const ref = readShared(this.options.sharedRoot, checkpoint, sharedPath);
+    this.held.set(ref.id, ref);
+    return ref;
+  }
+}
+
+/** Reads `sharedPath` under `root` (refusing escapes) and checks it against `ref`, like a real student. */
+export function readShared(root: string | undefined, ref: CheckpointRef, sharedPath: string): CheckpointRef {
+  if (!root) throw failedPrecondition('this student has no shared-storage root');
+  const full = resolve(root, sharedPath);
+  if (relative(resolve(root), full).startsWith('..') || isAbsolute(sharedPath)) throw invalidArgument(`shared path ${sharedPath} escapes the shared-storage root`);
+  if (!existsSync(full)) throw notFound(`shared path ${sharedPath} does not exist under the shared-storage root`);
+  const bytes = readFileSync(full);
+  if (bytes.byteLength !== ref.size || sha256Hex(bytes) !== ref.sha256) throw invalidArgument(`shared checkpoint ${sharedPath} does not match ${ref.id}`);
+  return ref;
 }
 
 /** Collects a checkpoint stream and checks its size and sha256 against the ref it names. */

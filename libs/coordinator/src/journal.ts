@@ -515,7 +515,8 @@ export class Journal {
   snapshot(): Record<string, unknown[]> {
     const all = (sql: string) => this.db.prepare(sql).all();
     return {
-      config: all('SELECT hash, json FROM config'),
+      // the result-defining part only: addresses, deadlines and retries may differ between sessions
+      config: [{ hash: configHash(this.config), resultDefining: canonicalJson(resultDefiningConfig(this.config)) }],
       checkpoints: all('SELECT id, sha256, size, role, round FROM checkpoints ORDER BY id'),
       manifests: all('SELECT checkpoint_id, sha256, size FROM checkpoint_manifests ORDER BY checkpoint_id'),
       rounds: all('SELECT round, status, teacher_checkpoint, student_checkpoint FROM rounds ORDER BY round'),

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { trace, type Attributes, type AttributeValue, type Span, type SpanStatus, type Tracer } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig, type RunConfigInput } from './config';
+import { unavailable } from './errors';
 import { Journal } from './journal';
 import { resumeSeal, runSeal, type RunEvent } from './rest-em';
 import { DeterministicStudent, DeterministicTeacher, tinyContexts, type DeterministicStudentOptions } from './testing/deterministic-roles';
@@ -125,6 +126,58 @@ describe('runSeal', () => {
     const dir = freshDir();
     await runSeal({ runDir: dir, config: parseRunConfig({ ...configInput, rounds: 1 }), runId: 'diamond', ...roles() });
     await resumeSeal({ runDir: dir, config: parseRunConfig(configInput), ...roles() });
+    expect(snapshotOf(dir)).toBe(snapshotOf(await straightRun()));
+  });
+
+  it('resuming a finished run does no work', async () => {
+    const dir = freshDir();
+    await runSeal({ runDir: dir, config: parseRunConfig({ ...configInput, rounds: 1 }), runId: 'done', ...roles() });
+    const before = snapshotOf(dir);
+    const again = roles();
+    const summary = await resumeSeal({ runDir: dir, ...again });
+    expect(summary.rounds).toHaveLength(1);
+    expect(again.teacher.updateCalls).toBe(0);
+    expect(again.students.map((s) => s.evaluateCalls)).toEqual([0, 0]);
+    expect(snapshotOf(dir)).toBe(before);
+  });
+
+  it('retries a teacher stream that breaks mid-generation, asking only for what is missing, with the same result', async () => {
+    const dir = freshDir();
+    const r = roles();
+    let yielded = 0;
+    let broke = 0;
+    const flaky = new DeterministicTeacher({
+      beforeYield: () => {
+        // the connection drops after the 5th and the 16th self-edit
+        if (++yielded === 5 || yielded === 16) {
+          broke += 1;
+          throw unavailable('teacher connection reset');
+        }
+      },
+    });
+    const fast = { ...configInput, rpc: { retry: { initialBackoffMs: 1, maxBackoffMs: 2 } } };
+    await runSeal({ runDir: dir, config: parseRunConfig(fast), runId: 'diamond', ...r, teacher: flaky });
+    expect(broke).toBe(2);
+    // 27 edits; each break costs its own call plus at most K−1 = 2 repeats of its passage's earlier edits
+    expect(yielded).toBeLessThanOrEqual(27 + 2 * 3);
+    expect(snapshotOf(dir)).toBe(snapshotOf(await straightRun()));
+  });
+
+  it('gives up on an unreachable teacher after the retries with a clear error, and the journal resumes later', async () => {
+    const dir = freshDir();
+    const fast = { ...configInput, rpc: { retry: { maxAttempts: 3, initialBackoffMs: 1, maxBackoffMs: 2 } } };
+    const down = new DeterministicTeacher();
+    let infoCalls = 0;
+    down.info = async () => {
+      infoCalls += 1;
+      throw unavailable('connect ECONNREFUSED 127.0.0.1:50051');
+    };
+    await expect(runSeal({ runDir: dir, config: parseRunConfig(fast), runId: 'diamond', ...roles(), teacher: down })).rejects.toMatchObject({
+      code: 'unavailable',
+      message: expect.stringContaining('teacher Info: gave up after 3 attempts: connect ECONNREFUSED'),
+    });
+    expect(infoCalls).toBe(3);
+    await resumeSeal({ runDir: dir, config: parseRunConfig(fast), ...roles() });
     expect(snapshotOf(dir)).toBe(snapshotOf(await straightRun()));
   });
 

@@ -1,5 +1,5 @@
 /** @file Trainer: holds trainable values and optimizer state on the host, runs one compiled training-step graph per call. */
-import { allocate, hostTensor, numel, type HostTensor } from '../ir/dtype';
+import { allocate, hostTensor, type HostTensor } from '../ir/dtype';
 import { fmt } from '../ir/shape';
 import { hostScalars } from '../optim/optimizer';
 import type { Schedule } from '../optim/schedules';
@@ -35,10 +35,10 @@ export class Trainer {
     for (const n of Object.keys(init)) if (!graph.params.some((p) => p.name === n)) problems.push(`unexpected initial value '${n}'`);
     if (problems.length > 0) throw new Error(`createTrainer: ${problems.join('; ')}`);
     const trainer = new Trainer(graph, await rt.compile(graph.outputs), spec, schedule);
-    for (const p of graph.params) {
-      trainer.state.set(p.name, copy(init[p.name]));
-      for (const s of p.slots) trainer.state.set(s, { dtype: p.dtype, shape: [...p.shape], data: allocate(p.dtype, numel(p.shape)) });
-    }
+    const flat = allocate(graph.dtype, graph.size);
+    for (const p of graph.params) (flat as any).set(init[p.name].data, p.offset);
+    trainer.state.set(names.params, { dtype: graph.dtype, shape: [graph.size], data: flat });
+    for (const s of graph.state) trainer.state.set(s.name, { dtype: graph.dtype, shape: [graph.size], data: allocate(graph.dtype, graph.size) });
     return trainer;
   }
 
@@ -84,21 +84,26 @@ export class Trainer {
 
   /** Copies of the current trainable values. */
   params(): Record<string, HostTensor> {
-    return Object.fromEntries(this.graph.params.map((p) => [p.name, copy(this.state.get(p.name)!)]));
+    return this.split(names.params, (p) => p.name);
   }
 
-  /** Copies of optimizer state and accumulators, keyed '<param>.<slot>'. */
+  /** Copies of optimizer state and accumulators, keyed '<param>.<slot>' (exp_avg, exp_avg_sq, momentum_buffer, grad_acc). */
   optimizerState(): Record<string, HostTensor> {
-    return Object.fromEntries(this.graph.params.flatMap((p) => p.slots.map((s) => [s, copy(this.state.get(s)!)])));
+    return Object.assign({}, ...this.graph.state.map((s) => this.split(s.name, (p) => `${p.name}.${s.slot}`)));
+  }
+
+  /** Cuts a flat state vector back into per-parameter tensors. */
+  private split(vector: string, key: (p: TrainStepGraph['params'][number]) => string): Record<string, HostTensor> {
+    const flat = this.state.get(vector);
+    if (!flat) throw new Error('trainer state is lost (an earlier step failed)');
+    return Object.fromEntries(
+      this.graph.params.map((p) => [key(p), { dtype: p.dtype, shape: [...p.shape], data: flat.data.slice(p.offset, p.offset + p.size) as HostTensor['data'] }]),
+    );
   }
 
   async release(): Promise<void> {
     await this.compiled.release();
   }
-}
-
-function copy(t: HostTensor): HostTensor {
-  return { dtype: t.dtype, shape: [...t.shape], data: t.data.slice() as HostTensor['data'] };
 }
 
 export function createTrainer(rt: Runtime, spec: TrainSpec, init: Record<string, HostTensor>, schedule: Schedule): Promise<Trainer> {

@@ -178,6 +178,7 @@ export function selfEdit(s: pb.SelfEdit | undefined, path: string): coordinator.
 // ---------------------------------------------------------------------------------------------
 
 export function evaluateRequest(r: pb.EvaluateRequest, path = ''): coordinator.EvaluateJob {
+  const idempotencyKey = nonEmpty(r.idempotencyKey, prefix(path, 'idempotency_key'));
   const ctx = context(r.context, prefix(path, 'context'), true);
   const edit = selfEdit(r.selfEdit, prefix(path, 'self_edit'));
   if (edit.passageId !== ctx.id) {
@@ -187,7 +188,7 @@ export function evaluateRequest(r: pb.EvaluateRequest, path = ''): coordinator.E
   const answers = sampling(evalSpec.answerSampling, prefix(path, 'eval.answer_sampling'));
   const trainData = present(r.trainData, prefix(path, 'train_data'));
   return {
-    idempotencyKey: nonEmpty(r.idempotencyKey, prefix(path, 'idempotency_key')),
+    idempotencyKey,
     baseCheckpoint: checkpointRef(r.baseCheckpoint, prefix(path, 'base_checkpoint')),
     selfEdit: edit,
     sft: sftConfig(r.sft, prefix(path, 'sft')),

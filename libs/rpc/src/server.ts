@@ -71,7 +71,24 @@ function configError(message: string): SealError {
   return new SealError('invalid_argument', message);
 }
 
+let loggerInstalled = false;
+
+/**
+ * grpc-js logs a failed bind on its own, in a multi-line form, before we report it in one clean
+ * line; drop just that message and keep everything else grpc-js has to say.
+ */
+function installGrpcLogger(): void {
+  if (loggerInstalled) return;
+  loggerInstalled = true;
+  grpc.setLogger({
+    error: (...args: unknown[]) => {
+      if (!args.some((a) => typeof a === 'string' && a.includes('No address added out of total'))) console.error(...args);
+    },
+  });
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  installGrpcLogger();
   const host = options.host ?? DEFAULT_HOST;
   const requestedPort = options.port ?? 0;
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;

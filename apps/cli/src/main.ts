@@ -1,0 +1,29 @@
+/**
+ * @file The `seal` command. Each command lives in ./commands/<name>.ts and exports
+ * `register(program)`; add yours to COMMANDS below. Run through the root script
+ * (`pnpm seal …`), which preloads telemetry so gRPC calls are traced.
+ */
+import { Command } from 'commander';
+import { flushTelemetry } from '@seal/telemetry';
+import * as demo from './commands/demo';
+import * as serve from './commands/serve';
+import * as version from './commands/version';
+import { CLI_VERSION, describeFailure } from './failure';
+
+const COMMANDS: { register(program: Command): void }[] = [demo, serve, version];
+
+const program = new Command('seal')
+  .description('SEAL-TS: self-adapting language models (SEAL, arXiv 2506.10943) in TypeScript')
+  .version(CLI_VERSION)
+  .showSuggestionAfterError()
+  .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `seal: ${text}` : text) });
+for (const command of COMMANDS) command.register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // One line, no stack: failures here are bad input or the environment (busy port, bad config).
+  process.stderr.write(`seal: error: ${describeFailure(error)}\n`);
+  await flushTelemetry();
+  process.exit(1);
+}

@@ -7,6 +7,7 @@ import { gradCheck } from '../testing/grad-check';
 import '../testing/all-close';
 import { applyRotary, attention, causalMask, crossEntropy, rmsNorm, ropeTables, silu, swiglu } from './composite';
 import { constant, input } from './tensor';
+import { grad } from '../autodiff/backward';
 
 const rng = new Rng(99);
 const normal = (...shape: number[]) => rng.normalTensor(shape, 1, 'float64');
@@ -86,5 +87,32 @@ describe('composite values', () => {
       const out = await g.run({ x: rng.normalTensor([b, t, 4]), w: hostTensor('float32', [4], [1, 1, 1, 1]) });
       expect(out.y.shape).toEqual([b * t]);
     }
+  });
+});
+
+describe('fused forward lowering', () => {
+  it('rmsNorm runs as ORT SimplifiedLayerNormalization on a forward-only graph, with the decomposition\'s values', async () => {
+    const x = input('x', ['B', 'T', 16]);
+    const w = input('w', [16]);
+    const y = rmsNorm(x, w, 1e-5);
+    const ops = await rt.optimizedOpTypes({ y });
+    expect(ops).toContain('SimplifiedLayerNormalization');
+    expect(ops).not.toContain('ReduceMean');
+    // Reference: the same decomposition, left unfused (float64 graphs optimise at 'basic' level).
+    const feeds = { x: rng.normalTensor([2, 3, 16]), w: rng.normalTensor([16]) };
+    const fused = (await (await rt.compile({ y })).run(feeds)).y;
+    const x64 = input('x', ['B', 'T', 16], 'float64');
+    const ref = rmsNorm(x64, input('w', [16], 'float64'), 1e-5);
+    expect(await rt.optimizedOpTypes({ y: ref })).toContain('ReduceMean');
+    const toF64 = (h: typeof feeds.x) => hostTensor('float64', h.shape, h.data as Float32Array);
+    const want = (await (await rt.compile({ y: ref })).run({ x: toF64(feeds.x), w: toF64(feeds.w) })).y;
+    expect(fused).toBeAllClose(want, { rtol: 1e-5, atol: 1e-6 });
+  });
+
+  it('in a training graph the decomposition stays (its intermediates feed the backward pass)', async () => {
+    const x = input('x', [2, 16]);
+    const w = input('w', [16]);
+    const [gw] = grad(rmsNorm(x, w).sum(), [w]);
+    expect(await rt.optimizedOpTypes({ gw })).not.toContain('SimplifiedLayerNormalization');
   });
 });

@@ -13,10 +13,15 @@ export function swiglu(x: Tensor, wGate: Tensor, wUp: Tensor, wDown: Tensor): Te
   return silu(x.matmul(wGate)).mul(x.matmul(wUp)).matmul(wDown);
 }
 
-/** RMSNorm over the last axis: x / √(mean(x²) + ε) · w (HF LlamaRMSNorm). */
+/**
+ * RMSNorm over the last axis: x / √(mean(x²) + ε) · w (HF LlamaRMSNorm).
+ * NOTE: written as Pow → ReduceMean → Add → Sqrt → Div → Mul on purpose: on forward-only graphs
+ * ORT's optimizer fuses exactly this chain into its SimplifiedLayerNormalization kernel (tested);
+ * in training graphs the intermediates feed the backward pass, so the decomposition stays.
+ */
 export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-6): Tensor {
-  const variance = x.mul(x).mean([-1], true); // (..., 1)
-  return x.mul(variance.add(eps).sqrt().reciprocal()).mul(weight);
+  const variance = x.pow(2).mean([-1], true); // (..., 1)
+  return x.div(variance.add(eps).sqrt()).mul(weight);
 }
 
 /**

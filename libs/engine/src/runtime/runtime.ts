@@ -132,6 +132,16 @@ export class Runtime {
     return new CompiledGraph(this, key, infos, Object.keys(outputs), worker);
   }
 
+  /** The op types ORT runs for `outputs` after its graph optimizations (to see which fusions fired). */
+  async optimizedOpTypes(outputs: Record<string, Tensor>): Promise<string[]> {
+    const { model, usesFloat64 } = emitModel(outputs);
+    const bytes = ModelProto.encode(model).finish();
+    const optimized = await this.pool.pick(false).request<Uint8Array>(
+      { kind: 'inspect', bytes, options: { provider: this.provider, optimization: usesFloat64 ? 'basic' : 'all' } },
+    );
+    return ModelProto.decode(optimized).graph!.node.map((n) => (n.domain ? `${n.domain}.${n.opType}` : n.opType));
+  }
+
   /**
    * Copies frozen tensors into every worker once and returns references to feed instead of the
    * data: each run then passes only an id, and all graphs and adapters share that one copy.

@@ -59,6 +59,25 @@ async function handle(msg) {
       for (const t of Object.values(out)) t.dispose?.();
       return { result, transfer };
     }
+    case 'inspect': {
+      // Optimizes the model as a session would and reports the node op types ORT ends up running.
+      const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      const { tmpdir } = await import('node:os');
+      const dir = mkdtempSync(join(tmpdir(), 'seal-ort-'));
+      try {
+        const path = join(dir, 'optimized.onnx');
+        const session = await ort.InferenceSession.create(msg.bytes, {
+          executionProviders: [msg.options.provider], intraOpNumThreads: 1, graphOptimizationLevel: msg.options.optimization,
+          optimizedModelFilePath: path, logSeverityLevel: 3,
+        });
+        await session.release();
+        const bytes = readFileSync(path);
+        return { result: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice(), transfer: [] };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
     case 'put': {
       for (const [id, t] of Object.entries(msg.tensors)) weights.set(id, t);
       return { result: null, transfer: [] };

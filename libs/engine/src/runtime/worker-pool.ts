@@ -67,10 +67,10 @@ export class WorkerPool {
     this.workers = Array.from({ length: size }, () => new SessionWorker());
   }
 
-  /** The least-loaded worker, for placing a new session. */
-  pick(): SessionWorker {
+  /** The least-loaded worker; `place` counts a new session on it. */
+  pick(place = true): SessionWorker {
     const w = this.workers.reduce((a, b) => (b.load < a.load ? b : a));
-    w.load++;
+    if (place) w.load++;
     return w;
   }
 

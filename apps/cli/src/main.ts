@@ -5,12 +5,16 @@
  */
 import { Command } from 'commander';
 import { flushTelemetry } from '@seal/telemetry';
+import * as bench from './commands/bench';
 import * as demo from './commands/demo';
+import * as generate from './commands/generate';
+import * as model from './commands/model';
 import * as serve from './commands/serve';
+import * as sft from './commands/sft';
 import * as version from './commands/version';
 import { CLI_VERSION, describeFailure } from './failure';
 
-const COMMANDS: { register(program: Command): void }[] = [demo, serve, version];
+const COMMANDS: { register(program: Command): void }[] = [demo, serve, version, model, sft, generate, bench];
 
 const program = new Command('seal')
   .description('SEAL-TS: self-adapting language models (SEAL, arXiv 2506.10943) in TypeScript')

@@ -27,7 +27,7 @@ function torchReference(size: BenchSize, threads: number, steps: number, decode:
 }
 
 const line = (label: string, ours: number, unit: string, ref?: number) =>
-  `  ${label.padEnd(22)} ${ours.toFixed(1).padStart(9)} ${unit}${ref ? `   PyTorch ${ref.toFixed(1).padStart(9)}   ratio ${(ours / ref).toFixed(2)}×` : ''}`;
+  `  ${label.padEnd(22)} ${ours.toFixed(1).padStart(9)} ${unit}${ref ? `   PyTorch ${ref.toFixed(1).padStart(9)}   ours/PyTorch ${(ours / ref).toFixed(2)}×` : ''}`;
 
 async function run(o: BenchOptions): Promise<void> {
   const threads = Number(o.threads);
@@ -45,7 +45,7 @@ async function run(o: BenchOptions): Promise<void> {
       await lm.release();
       const ref = o.torch ? torchReference(size, threads, steps, o.decode) : null;
       console.log(`${size}: LoRA r 8 on q,k,v,o,gate,up,down; batch 4 × 256; ${train.gflopPerStep.toFixed(1)} GFLOP/step`);
-      console.log(line('train ms/step', train.msPerStep, 'ms    ', ref?.train_ms_per_step));
+      console.log(`${line('train ms/step', train.msPerStep, 'ms    ')}${ref ? `   PyTorch ${ref.train_ms_per_step.toFixed(1).padStart(9)}` : ''}`);
       console.log(line('train tokens/s', train.tokensPerSec, 'tok/s ', ref?.train_tokens_per_sec));
       console.log(`  ${'train vs MatMul peak'.padEnd(22)} ${((100 * train.gflopPerSec) / peak).toFixed(0).padStart(9)} %`);
       if (o.decode) {

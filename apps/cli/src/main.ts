@@ -8,13 +8,14 @@ import { flushTelemetry } from '@seal/telemetry';
 import * as bench from './commands/bench';
 import * as demo from './commands/demo';
 import * as generate from './commands/generate';
+import * as info from './commands/info';
 import * as model from './commands/model';
 import * as serve from './commands/serve';
 import * as sft from './commands/sft';
 import * as version from './commands/version';
 import { CLI_VERSION, describeFailure } from './failure';
 
-const COMMANDS: { register(program: Command): void }[] = [demo, serve, version, model, sft, generate, bench];
+const COMMANDS: { register(program: Command): void }[] = [demo, info, serve, version, model, sft, generate, bench];
 
 const program = new Command('seal')
   .description('SEAL-TS: self-adapting language models (SEAL, arXiv 2506.10943) in TypeScript')
@@ -25,6 +26,7 @@ for (const command of COMMANDS) command.register(program);
 
 try {
   await program.parseAsync(process.argv);
+  await flushTelemetry();
 } catch (error) {
   // One line, no stack: failures here are bad input or the environment (busy port, bad config).
   process.stderr.write(`seal: error: ${describeFailure(error)}\n`);

@@ -31,7 +31,8 @@ function start(): void {
   // NOTE: tsx loads CommonJS packages imported from ESM through its ESM loader hooks, so the
   // require hook (require-in-the-middle) never sees @grpc/grpc-js. OTel's import-in-the-middle
   // loader sees every module load instead; it must be registered before grpc-js is first imported.
-  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+  // Only grpc-js is wrapped: intercepting every module doubled the CLI's start-up time.
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include: ['@grpc/grpc-js'] } });
   const serviceName = process.env.OTEL_SERVICE_NAME || serviceNameFromArgv(process.argv);
   const otlp = Boolean(process.env.OTEL_EXPORTER_OTLP_ENDPOINT);
   const spanProcessor: SpanProcessor = otlp

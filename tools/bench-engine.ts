@@ -1,4 +1,6 @@
-/** @file Engine benchmark: graph-build, session-creation and per-run times for a 2-layer transformer training step (`pnpm bench:engine`). */
+/** @file Engine benchmark: graph-build, session-creation and per-run times for a 2-layer transformer training step (`pnpm bench:engine`), with PyTorch eager as the reference in the same run. */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import {
   adamw, buildTrainStep, constantSchedule, createRuntime, createTrainer, hostTensor, input, Rng, tinyFeeds, tinyInit,
   tinyTransformer, toOnnxModel, type TinyConfig,
@@ -73,6 +75,29 @@ async function main(): Promise<void> {
   console.log(`forward only:       ${fmt(median(fw))} median (loss, weights fed as host tensors)`);
   await trainer.release();
   await rt.release();
+
+  // 5. PyTorch eager on the same model and thread count, run right after (set BENCH_TORCH=0 to skip).
+  if (process.env.BENCH_TORCH === '0') return;
+  const torch = torchReference(runs);
+  if (!torch) return;
+  console.log(`pytorch ${torch.torch} eager:  ${fmt(torch.train_ms)} train step, ${fmt(torch.forward_ms)} forward ` +
+    `→ engine speed-up ×${(torch.train_ms / median(steps)).toFixed(2)} train, ×${(torch.forward_ms / median(fw)).toFixed(2)} forward`);
+}
+
+/** Runs tools/fixtures/engine/bench_torch_step.py with Debian's torch; undefined (with a note) when torch is missing. */
+function torchReference(runs: number): { train_ms: number; forward_ms: number; torch: string } | undefined {
+  const script = fileURLToPath(new URL('./fixtures/engine/bench_torch_step.py', import.meta.url));
+  try {
+    const out = execFileSync('/usr/bin/python3', [script, JSON.stringify(config), String(batch), String(seq), String(runs)], {
+      encoding: 'utf8',
+      timeout: 300_000,
+      env: { ...process.env, OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_THREAD_TIMEOUT: '4' },
+    });
+    return JSON.parse(out.trim().split('\n').pop()!);
+  } catch (e) {
+    console.log(`pytorch reference skipped: ${(e as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
 }
 
 await main();

@@ -116,3 +116,23 @@ describe('fused forward lowering', () => {
     expect(await rt.optimizedOpTypes({ gw })).not.toContain('SimplifiedLayerNormalization');
   });
 });
+
+describe('symbolic shapes through attention', () => {
+  it('GQA with a per-batch (B, 1, T, S) mask over symbolic B, T, S compiles once and runs at two sizes', async () => {
+    const q = input('q', ['B', 4, 'T', 2]);
+    const k = input('k', ['B', 2, 'S', 2]);
+    const v = input('v', ['B', 2, 'S', 2]);
+    const mask = input('mask', ['B', 1, 'T', 'S']);
+    const o = attention(q, k, v, { mask });
+    const [gq] = grad(o.sum(), [q]);
+    const g = await rt.compile({ o, gq });
+    for (const [b, t, s] of [[1, 2, 3], [2, 3, 5]]) {
+      const out = await g.run({
+        q: rng.normalTensor([b, 4, t, 2]), k: rng.normalTensor([b, 2, s, 2]), v: rng.normalTensor([b, 2, s, 2]),
+        mask: hostTensor('float32', [b, 1, t, s]),
+      });
+      expect(out.o.shape).toEqual([b, 4, t, 2]);
+      expect(out.gq.shape).toEqual([b, 4, t, 2]);
+    }
+  });
+});

@@ -43,9 +43,21 @@ export class Tensor {
   /** Structural hash: same op, params, types and sources ⇒ same hash (constants hash their bytes). */
   hash(): string {
     if (this.hashCache !== undefined) return this.hashCache;
-    const p = this.op === 'Constant' ? hashBytes((this.params as OpParams<'Constant'>).value) : JSON.stringify(this.params);
-    this.hashCache = fnv(`${this.op}|${this.dtype}|${this.shape}|${p}|${this.src.map((s) => s.hash()).join(',')}`);
-    return this.hashCache;
+    // Iterative post-order over the not-yet-hashed part of the graph: deep graphs cannot overflow the stack.
+    const stack: Tensor[] = [this];
+    while (stack.length > 0) {
+      const t = stack[stack.length - 1];
+      const pending = t.src.filter((s) => s.hashCache === undefined);
+      if (pending.length > 0 && t.hashCache === undefined) {
+        stack.push(...pending);
+        continue;
+      }
+      stack.pop();
+      if (t.hashCache !== undefined) continue;
+      const p = t.op === 'Constant' ? hashBytes((t.params as OpParams<'Constant'>).value) : JSON.stringify(t.params);
+      t.hashCache = fnv(`${t.op}|${t.dtype}|${t.shape}|${p}|${t.src.map((x) => x.hashCache).join(',')}`);
+    }
+    return this.hashCache!;
   }
 
   toString(): string {

@@ -107,4 +107,38 @@ describe('in-process roles', () => {
     expect(journal.round(1)!.status).toBe('done');
     journal.close();
   });
+
+  it('diamond with real roles: killed in round 2 and resumed on fresh processes (empty stores) equals the straight run', async () => {
+    const twoRounds = parseRunConfig({ ...config, rounds: 2, data: { passagesPerRound: 1 } });
+    const fresh = (tag: string) => ({
+      teacher: new InProcessTeacher({ modelDir, storeDir: join(root, `${tag}-teacher`), runtime }),
+      students: [new InProcessStudent({ modelDir, storeDir: join(root, `${tag}-student`), runtime })],
+      trainContexts: contexts,
+    });
+    const straightDir = join(root, 'straight');
+    await runSeal({ runDir: straightDir, config: twoRounds, runId: 'real-diamond', ...fresh('straight') });
+    const straight = Journal.open(straightDir);
+    expect(straight.round(2)!.teacherCheckpoint).toMatch(/^ckpt-/); // round 1's M-step really produced a new model
+    straight.close();
+
+    const dir = join(root, 'killed');
+    const controller = new AbortController();
+    let delivered = 0;
+    const onEvent = (e: { type: string }) => {
+      if (e.type === 'progress' && ++delivered === 3) controller.abort(); // first evaluation of round 2
+    };
+    await expect(runSeal({ runDir: dir, config: twoRounds, runId: 'real-diamond', ...fresh('first'), signal: controller.signal, onEvent })).rejects.toMatchObject({ code: 'cancelled' });
+    // new teacher and student with empty stores: the round-1 checkpoint comes back from the run's archive
+    const { resumeSeal } = await import('../rest-em');
+    await resumeSeal({ runDir: dir, config: twoRounds, ...fresh('second') });
+    const snapshot = (d: string) => {
+      const journal = Journal.open(d);
+      try {
+        return journal.snapshotJson();
+      } finally {
+        journal.close();
+      }
+    };
+    expect(snapshot(dir)).toBe(snapshot(straightDir));
+  });
 });

@@ -71,3 +71,17 @@ describe.each(fixtureNames)('%s', (name) => {
     expect(result.losses[0]).toBeCloseTo(ref.json.loss, 4);
   });
 });
+
+describe('training input checks', () => {
+  it('rejects a row longer than the context before any step runs', async () => {
+    const ref = loadReference('qwen2-fp32');
+    const lm = LanguageModel.load(ref.checkpoint, { runtime });
+    const adapter = loadPeftAdapter(ref.adapter, lm.config);
+    const steps: number[] = [];
+    const long = { inputIds: new Array(65).fill(3), labels: new Array(65).fill(3) };
+    await expect(trainLora(lm, adapter, [{ inputIds: [1, 2], labels: [1, 2] }, long], { steps: 2, lr: 0.1, onStep: ({ step }) => steps.push(step) }))
+      .rejects.toThrow(/row 1 has 65 tokens, more than max_position_embeddings = 64/);
+    expect(steps).toEqual([]);
+    await expect(trainLora(lm, adapter, [{ inputIds: [1, 2], labels: [1, 2] }], { steps: 0, lr: 0.1 })).rejects.toThrow(/steps must be a positive integer/);
+  });
+});

@@ -107,6 +107,10 @@ async function runSteps(
 ) {
   checkOptions(o);
   validateExamples(examples, lm.config.vocabSize, 'training data');
+  const longest = examples.reduce((i, e, j) => (e.inputIds.length > examples[i].inputIds.length ? j : i), 0);
+  if (examples[longest].inputIds.length > lm.config.maxPositionEmbeddings) {
+    throw new TrainingError(`training data: row ${longest} has ${examples[longest].inputIds.length} tokens, more than max_position_embeddings = ${lm.config.maxPositionEmbeddings}`);
+  }
   const padId = lm.config.padTokenId ?? lm.tokenizer?.padId ?? 0;
   const trainer = await createTrainer(
     lm.runtime,
@@ -118,9 +122,6 @@ async function runSteps(
     const losses: number[] = [];
     for (let step = 0; step < o.steps; step++) {
       const batch = collate(batchForStep(examples, step, o.batchSize), padId);
-      if (batch.seqLen > lm.config.maxPositionEmbeddings) {
-        throw new TrainingError(`step ${step}: sequences of ${batch.seqLen} tokens exceed max_position_embeddings = ${lm.config.maxPositionEmbeddings}`);
-      }
       const result = await trainer.step({ ...frozen, ...batchFeeds(lm, batch) });
       if (!result.ok) throw new TrainingError(`step ${step}: ${result.reason} (loss ${result.loss}, grad norm ${result.gradNorm})`);
       losses.push(result.loss);

@@ -1,0 +1,48 @@
+/** @file Emission: the ModelProto decodes back to what we meant (opset, names, CSE, symbolic dims), and the generated protobuf code matches onnx.proto. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { hostTensor } from '../ir/dtype';
+import { constant, input } from '../frontend/tensor';
+import { OPSET, toOnnxModel } from './emit';
+import { ModelProto } from './gen/onnx';
+
+describe('emitModel', () => {
+  it('writes an opset-18 model with named inputs/outputs, symbolic dims and one node per distinct subexpression', () => {
+    const x = input('x', ['B', 3]);
+    const w = input('w', [3, 2]);
+    // Built twice as separate objects: structural hashing must emit the MatMul once.
+    const y = x.matmul(w).add(x.matmul(w));
+    const model = ModelProto.decode(toOnnxModel({ y, twice: y.mul(constant(hostTensor('float32', [2], [1, 2]))) }));
+    expect(model.opsetImport).toEqual([{ domain: '', version: OPSET }]);
+    const graph = model.graph!;
+    expect(graph.input.map((i) => i.name).sort()).toEqual(['w', 'x']);
+    expect(graph.output.map((o) => o.name)).toEqual(['y', 'twice']);
+    const xType = graph.input.find((i) => i.name === 'x')!.type!.value;
+    expect(xType?.$case === 'tensorType' && xType.value.shape!.dim.map((d) => d.value?.value)).toEqual(['B', 3]);
+    expect(graph.node.filter((n) => n.opType === 'MatMul')).toHaveLength(1);
+    expect(graph.initializer.some((t) => t.dims.join() === '2' && t.dataType === 1)).toBe(true);
+  });
+
+  it('refuses an output named like an input', () => {
+    const x = input('x', [2]);
+    expect(() => toOnnxModel({ x: x.mul(2) })).toThrow(/output 'x' has the name of a graph input/);
+  });
+});
+
+describe('generated protobuf code', () => {
+  it('is what buf + ts-proto generate from src/onnx/proto/onnx.proto today', () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const out = mkdtempSync(join(tmpdir(), 'seal-onnx-gen-'));
+    try {
+      execFileSync(join(root, '../proto/node_modules/.bin/buf'), ['generate', '-o', out], { cwd: root, timeout: 60_000 });
+      const fresh = readFileSync(join(out, 'src/onnx/gen/onnx.ts'), 'utf8');
+      expect(fresh).toBe(readFileSync(join(root, 'src/onnx/gen/onnx.ts'), 'utf8'));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});

@@ -59,7 +59,7 @@ NL = vocab["\n"]
 
 def encode(text, bos=True):
     ids = [BOS] if bos else []
-    for piece in SPLIT.findall(" " + NEWLINE.sub("\n ", text)):
+    for piece in SPLIT.findall(" " + NEWLINE.sub("\n ", text).rstrip(" ")):
         start = 0
         while start < len(piece):
             for end in range(len(piece), start, -1):

@@ -25,15 +25,19 @@ function qaDocument(title: string, questionText: string, answer: string): string
 
 function personDocuments(rng: Prng, world: World, { person, phrasing, record }: WorldPerson): PretrainDocument[] {
   const docs: PretrainDocument[] = [{ kind: 'passage', text: `${person.name}\n${record.context}` }];
-  // A bio stating each direct fact next to what it implies, in fresh phrasings: this is where the
+  // Bios stating each direct fact next to what it implies, in fresh phrasings: this is where the
   // model learns the statement forms of implied facts and that they answer the implied questions.
-  const sentences = DIRECT_RELATIONS.flatMap((relation) => [
-    statement(person, relation, rng.pick(PERSON_STATEMENTS[relation])),
-    ...IMPLIED_RELATIONS.filter((implied) => IMPLIED_FROM[implied].from === relation).map((implied) =>
-      statement(person, implied, rng.pick(PERSON_STATEMENTS[implied])),
-    ),
-  ]);
-  docs.push({ kind: 'bio', text: `${person.name}\n${sentences.join(' ')}` });
+  // Several bios per person (knowledge augmentation) make facts extractable by questions in
+  // phrasings the bio did not use, which is what the oracle condition relies on.
+  for (let copy = 0; copy < world.config.biosPerPerson; copy++) {
+    const sentences = DIRECT_RELATIONS.flatMap((relation) => [
+      statement(person, relation, rng.pick(PERSON_STATEMENTS[relation])),
+      ...IMPLIED_RELATIONS.filter((implied) => IMPLIED_FROM[implied].from === relation).map((implied) =>
+        statement(person, implied, rng.pick(PERSON_STATEMENTS[implied])),
+      ),
+    ]);
+    docs.push({ kind: 'bio', text: `${person.name}\n${sentences.join(' ')}` });
+  }
   for (const relation of [...DIRECT_RELATIONS, ...IMPLIED_RELATIONS]) {
     const questionText = fillTemplate(rng.pick(PERSON_QUESTIONS[relation]), { n: person.name });
     docs.push({ kind: 'qa', text: qaDocument(person.name, questionText, person.facts[relation]) });

@@ -49,6 +49,16 @@ describe('world tokenizer', () => {
     expect(tokenizer.encode('a  b', { add_special_tokens: false }).tokens).toEqual([' a', ' ', ' b']);
   });
 
+  it('drops trailing spaces so the self-qa prompt is a token prefix of prompt + completion', () => {
+    const prompt = selfEditPrompt(heldOut[0]!, 'self-qa');
+    expect(prompt.endsWith('Question 1: ')).toBe(true);
+    const promptIds = tokenizer.encode(prompt).ids;
+    const fullIds = tokenizer.encode(`${prompt}Where was ${heldOut[0]!.title} born?\nAnswer: Taviro`).ids;
+    expect(fullIds.slice(0, promptIds.length)).toEqual(promptIds);
+    expect(tokenizer.decode(promptIds, { skip_special_tokens: true })).toBe(prompt.trimEnd());
+    expect(tokenizer.decode(tokenizer.encode('a \nb').ids, { skip_special_tokens: true })).toBe('a \nb');
+  });
+
   it('falls back to characters for unseen words and to <unk> only outside ASCII', () => {
     const unseen = tokenizer.encode('Qwxz 31337', { add_special_tokens: false });
     expect(unseen.tokens.join('')).toBe(' Qwxz 31337');

@@ -25,9 +25,16 @@ const SPLIT_PATTERN = String.raw`\n| ?[A-Za-z]+| ?[0-9]+| ?[^\sA-Za-z0-9]|\s`;
 /** A newline followed by text gets a space after it; a final newline stays bare, so a prompt ending in "Answer:\n" ends in the same token it had in training. */
 const NEWLINE_PATTERN = String.raw`\n(?=[^\n])`;
 
+/**
+ * Trailing spaces are dropped: no training text ends in one, and a prompt that does (SEAL's
+ * self-qa prompt ends in "Question 1: ") would otherwise end in a lone " " token the model never
+ * saw before a word. The price: decode(encode(text)) loses trailing spaces.
+ */
+const TRAILING_SPACES = String.raw` +\z`;
+
 /** The normaliser, in TypeScript, exactly as the JSON config applies it. */
 function normalize(text: string): string {
-  return ` ${text.replace(new RegExp(NEWLINE_PATTERN, 'g'), '\n ')}`;
+  return ` ${text.replace(new RegExp(NEWLINE_PATTERN, 'g'), '\n ').replace(/ +$/, '')}`;
 }
 
 /** The pre-tokens of a text, as the tokenizer's normaliser + Split see them. */
@@ -100,6 +107,7 @@ export function buildTokenizer(texts: Iterable<string>, options: TokenizerBuildO
       type: 'Sequence',
       normalizers: [
         { type: 'Replace', pattern: { Regex: NEWLINE_PATTERN }, content: '\n ' },
+        { type: 'Replace', pattern: { Regex: TRAILING_SPACES }, content: '' },
         { type: 'Prepend', prepend: ' ' },
       ],
     },

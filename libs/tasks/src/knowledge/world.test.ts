@@ -95,6 +95,16 @@ describe('pretrainingCorpus', () => {
     expect(corpus.some((d) => d.kind === 'world-fact' && d.text.includes(city.name) && d.text.includes(city.country))).toBe(true);
   });
 
+  it('biosPerPerson adds bios in fresh phrasings (knowledge augmentation)', () => {
+    const twice = pretrainingCorpus(generateWorld(7, { ...small, biosPerPerson: 2 }));
+    const bios = twice.filter((d) => d.kind === 'bio');
+    expect(bios).toHaveLength(400);
+    const name = world.pretrain[0]!.person.name;
+    const own = bios.filter((d) => d.text.startsWith(`${name}\n`)).map((d) => d.text);
+    expect(own).toHaveLength(2);
+    expect(own[0]).not.toBe(own[1]);
+  });
+
   it('self-edit demonstrations include implied facts sometimes, not always', () => {
     const demos = world.pretrain
       .map((p) => corpus.find((d) => d.kind === 'self-edit' && d.text.includes(`Passage:\n${p.person.name}\n`)))

@@ -23,6 +23,8 @@ export interface WorldConfig extends WorldEntitySizes, QuestionMix {
   impliedInDemoRate: number;
   /** Times each world fact is stated (in rotating phrasings) in the pretraining corpus. */
   worldFactRepeats: number;
+  /** Bios (all facts, fresh phrasings each) per pretraining person. */
+  biosPerPerson: number;
 }
 
 /** Defaults sized for a ≤ 10M-parameter model pretrained ≤ 60 min on 2 CPU cores (≈1M tokens/epoch). */
@@ -46,6 +48,7 @@ export const DEFAULT_WORLD_CONFIG: WorldConfig = {
   selfEditDemoRate: 0.7,
   impliedInDemoRate: 0.35,
   worldFactRepeats: 4,
+  biosPerPerson: 1,
 };
 
 export const PASSAGE_SPLITS = ['rl-train', 'val', 'test'] as const;
@@ -74,7 +77,7 @@ export interface World {
 }
 
 function checkConfig(config: WorldConfig): void {
-  const counts = ['pretrainPeople', 'rlTrainPassages', 'valPassages', 'testPassages', 'worldFactRepeats'] as const;
+  const counts = ['pretrainPeople', 'rlTrainPassages', 'valPassages', 'testPassages', 'worldFactRepeats', 'biosPerPerson'] as const;
   for (const key of counts) {
     if (!Number.isInteger(config[key]) || config[key] < 0) throw new Error(`world config: ${key} must be a non-negative integer, got ${config[key]}`);
   }

@@ -102,6 +102,27 @@ describe('non-finite steps', () => {
   });
 });
 
+describe('bad feeds', () => {
+  it('a missing or misshaped feed is a clear error and the trainer carries on', async () => {
+    const w = input('w', [2]);
+    const c = input('c', [2]);
+    const t = await createTrainer(rt, { loss: w.mul(c).sum(), params: { w }, optimizer: sgd() }, { w: hostTensor('float32', [2], [1, 1]) }, constantSchedule(1));
+    await expect(t.step({})).rejects.toThrow(/missing feed 'c'/);
+    await expect(t.step({ c: hostTensor('float32', [3]) })).rejects.toThrow(/feed 'c' has shape \[3\]/);
+    expect((await t.step({ c: hostTensor('float32', [2], [1, 2]) })).ok).toBe(true);
+    expect(t.params().w).toBeAllClose([0, -1]);
+    await t.release();
+  });
+
+  it('createTrainer lists every missing, misshaped and unexpected initial value at once', async () => {
+    const a = input('a', [2]);
+    const b = input('b', [3]);
+    await expect(createTrainer(rt, { loss: a.sum().add(b.sum()), params: { a, b }, optimizer: sgd() },
+      { b: hostTensor('float32', [2]), z: hostTensor('float32', [1]) }, constantSchedule(1)))
+      .rejects.toThrow(/missing initial value for 'a'.*'b' is float32\[2\], graph wants float32\[3\].*unexpected initial value 'z'/);
+  });
+});
+
 describe('determinism', () => {
   it('same seed and inputs give bit-identical parameters across fresh runtimes', async () => {
     const c: TinyConfig = { vocab: 11, dim: 16, heads: 2, kvHeads: 1, hidden: 32, layers: 2, ropeTheta: 10000, normEps: 1e-5 };

@@ -69,8 +69,11 @@ export class Trainer {
     try {
       out = await this.compiled.run(all, { transfer });
     } catch (e) {
+      // Feed errors are caught before anything is sent; only a failure inside the worker loses the moved buffers.
+      const detached = [...this.state.values()].some((v) => v.data.byteLength === 0 && v.data.length === 0 && v.shape[0] !== 0);
+      if (!detached) throw e;
       this.state.clear();
-      throw new Error(`training step failed; trainer state is lost: ${(e as Error).message}`);
+      throw new Error(`training step failed in the worker; trainer state is lost: ${(e as Error).message}`);
     }
     for (const n of this.state.keys()) this.state.set(n, out[names.next(n)]);
     const loss = Number(out[names.loss].data[0]);

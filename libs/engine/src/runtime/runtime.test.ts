@@ -48,6 +48,30 @@ describe('worker execution', () => {
   });
 });
 
+describe('cancellation and failures', () => {
+  it('an aborted signal rejects before sending, and an abort mid-run hands control back at once', async () => {
+    const x = input('x', [256, 256]);
+    let y = x;
+    for (let i = 0; i < 60; i++) y = y.matmul(x).mul(1 / 256);
+    const g = await rt.compile({ y });
+    const feed = { x: new Rng(2).normalTensor([256, 256]) };
+    await expect(g.run(feed, { signal: AbortSignal.abort(new Error('too late')) })).rejects.toThrow('too late');
+    const ctl = new AbortController();
+    const running = g.run(feed, { signal: ctl.signal });
+    ctl.abort(new Error('cancelled by caller'));
+    await expect(running).rejects.toThrow('cancelled by caller');
+    // The worker is still healthy afterwards.
+    expect((await g.run(feed)).y.shape).toEqual([256, 256]);
+  });
+
+  it('a dead worker fails requests instead of hanging', async () => {
+    const own = createRuntime({ intraOpThreads: 1 });
+    const g = await own.compile({ y: input('x', [1]).add(1) });
+    await own.release(); // terminates the worker
+    await expect(g.run({ x: hostTensor('float32', [1], [1]) })).rejects.toThrow(/session worker exited/);
+  });
+});
+
 describe('feed validation', () => {
   it('names the input on a missing feed, wrong dtype, wrong shape or inconsistent symbolic dim', async () => {
     const g = await rt.compile({ y: input('x', ['N', 2]).add(input('z', ['N', 1])) });

@@ -29,6 +29,13 @@ export interface WeightRef {
 
 export type Feed = HostTensor | WeightRef;
 
+export interface RunOptions {
+  /** Buffers to move (not copy) to the worker; they are unusable afterwards. */
+  transfer?: ArrayBuffer[];
+  /** Aborting rejects the run at once (the worker finishes it and the result is discarded). */
+  signal?: AbortSignal;
+}
+
 let nextWeightId = 0;
 
 export interface GraphInputInfo {
@@ -55,8 +62,9 @@ export class CompiledGraph {
    * dims; symbolic dims must agree across feeds). Non-shared feed buffers are copied to the worker;
    * SharedArrayBuffer-backed ones are not.
    */
-  async run(feeds: Record<string, Feed>, opts: { transfer?: ArrayBuffer[] } = {}): Promise<Record<string, HostTensor>> {
+  async run(feeds: Record<string, Feed>, opts: RunOptions = {}): Promise<Record<string, HostTensor>> {
     if (this.released) throw new Error(`graph ${this.key} was released`);
+    opts.signal?.throwIfAborted();
     const bound = new Map<string, number>();
     const wire: Record<string, Feed> = {};
     for (const inp of this.inputs) {
@@ -79,7 +87,15 @@ export class CompiledGraph {
       });
       wire[inp.name] = 'ref' in f ? { dtype: f.dtype, shape: f.shape, ref: f.ref } : { dtype: f.dtype, shape: f.shape, data: f.data };
     }
-    return this.worker.request<Record<string, HostTensor>>({ kind: 'run', key: this.key, feeds: wire, outputNames: this.outputNames }, opts.transfer);
+    const result = this.worker.request<Record<string, HostTensor>>({ kind: 'run', key: this.key, feeds: wire, outputNames: this.outputNames }, opts.transfer);
+    const { signal } = opts;
+    if (!signal) return result;
+    // ORT cannot stop a run midway; an abort hands control back now and the late result is dropped.
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason ?? new Error('run aborted'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      result.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   /** Drops one reference; the session is freed when the last holder releases it. */

@@ -13,6 +13,8 @@ export class SessionWorker {
   private nextId = 0;
   /** Graphs placed on this worker; the pool balances on it. */
   load = 0;
+  /** Set once the thread has exited; later requests fail at once instead of waiting forever. */
+  private dead: Error | null = null;
 
   constructor() {
     // NOTE: the worker is plain .mjs and gets an empty execArgv, so it starts the same whether the
@@ -26,12 +28,16 @@ export class SessionWorker {
       else p.resolve(msg.result);
     });
     this.worker.on('error', (e) => this.failAll(e));
-    this.worker.on('exit', (code) => this.failAll(new Error(`session worker exited with code ${code}`)));
+    this.worker.on('exit', (code) => {
+      this.dead = new Error(`session worker exited with code ${code}`);
+      this.failAll(this.dead);
+    });
     // Idle workers must not keep the process alive.
     this.worker.unref();
   }
 
   request<T>(msg: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
+    if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();

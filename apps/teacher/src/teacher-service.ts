@@ -4,9 +4,8 @@
  * field) and, until a domain Teacher is plugged in (issue 7), answer UNIMPLEMENTED saying so.
  */
 import type { Teacher } from '@seal/coordinator';
-import { invalidArgument } from '@seal/coordinator';
 import * as pb from '@seal/proto';
-import { fromProto, notYetImplemented, serverStream, toProto, unary } from '@seal/rpc';
+import { fromProto, invalidArgument, notYetImplemented, serverStream, toProto, unary } from '@seal/rpc';
 import type { TeacherConfig } from './config';
 
 const ARRIVES_WITH = 'issue 7 (the SEAL loop)';

@@ -15,7 +15,7 @@ import type {
   ServerUnaryCall,
   ServerWritableStream,
 } from '@grpc/grpc-js';
-import { invalidArgument, SealError } from '@seal/coordinator';
+import { invalidArgument, RpcError } from './errors';
 import { toStatus } from './status';
 
 /** What every handler gets besides its request. */
@@ -58,8 +58,8 @@ function openCall(call: AnyCall): { context: CallContext; close: () => void } {
   const onCancelled = () =>
     controller.abort(
       deadline !== undefined && Date.now() >= deadline - 5
-        ? new SealError('deadline_exceeded', 'the call deadline passed')
-        : new SealError('cancelled', 'the client cancelled the call'),
+        ? new RpcError('deadline_exceeded', 'the call deadline passed')
+        : new RpcError('cancelled', 'the client cancelled the call'),
     );
   const events = call as unknown as NodeJS.EventEmitter;
   events.on('cancelled', onCancelled);
@@ -68,7 +68,7 @@ function openCall(call: AnyCall): { context: CallContext; close: () => void } {
     // setTimeout caps at 2^31-1 ms; a deadline beyond ~24 days is as good as none.
     const delay = Math.max(0, deadline - Date.now());
     if (delay < 2 ** 31 - 1) {
-      timer = setTimeout(() => controller.abort(new SealError('deadline_exceeded', 'the call deadline passed')), delay);
+      timer = setTimeout(() => controller.abort(new RpcError('deadline_exceeded', 'the call deadline passed')), delay);
       timer.unref();
     }
   }
@@ -222,6 +222,6 @@ export function bidiStream<Req, Res>(fn: (requests: AsyncIterable<Req>, context:
 }
 
 /** The error of an RPC whose capability arrives with a later issue: UNIMPLEMENTED, saying which. */
-export function notYetImplemented(rpc: string, arrivesWith: string): SealError {
-  return new SealError('unimplemented', `${rpc} arrives with ${arrivesWith}`);
+export function notYetImplemented(rpc: string, arrivesWith: string): RpcError {
+  return new RpcError('unimplemented', `${rpc} arrives with ${arrivesWith}`);
 }

@@ -3,8 +3,8 @@
  * `invalid_argument` naming its path (e.g. "sft.lora.rank must be > 0"), which the adapters turn
  * into INVALID_ARGUMENT. Used by servers (requests) and remote clients (responses).
  */
-import * as coordinator from '@seal/coordinator';
-import { invalidArgument } from '@seal/coordinator';
+import type * as coordinator from '@seal/coordinator';
+import { invalidArgument } from './errors';
 import * as pb from '@seal/proto';
 
 // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
  * builder (health, reflection, shutdown, TLS, token), and proto ⇄ domain conversion.
  */
 export { bidiStream, clientStream, notYetImplemented, serverStream, unary, type CallContext } from './adapters';
+export { invalidArgument, RpcError } from './errors';
 export { ERROR_DETAILS_KEY, fromServiceError, RemoteError, STATUS_BY_CODE, toStatus } from './status';
 export {
   DEFAULT_HOST,

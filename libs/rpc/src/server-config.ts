@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { SealError } from '@seal/coordinator';
+import { RpcError } from './errors';
 import { DEFAULT_HOST, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_SHUTDOWN_TIMEOUT_MS } from './server';
 
 export const serverConfigSchema = z
@@ -30,13 +30,13 @@ export function loadConfigFile<S extends z.ZodType>(path: string, schema: S): z.
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new SealError('invalid_argument', `config ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new RpcError('invalid_argument', `config ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
   let raw: unknown;
   try {
     raw = parseYaml(text) ?? {};
   } catch (error) {
-    throw new SealError('invalid_argument', `config ${path}: not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
+    throw new RpcError('invalid_argument', `config ${path}: not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
   }
   return parseConfig(raw, schema, `config ${path}`);
 }
@@ -47,5 +47,5 @@ export function parseConfig<S extends z.ZodType>(raw: unknown, schema: S, source
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-  throw new SealError('invalid_argument', `${source}: ${field}: ${issue.message}`);
+  throw new RpcError('invalid_argument', `${source}: ${field}: ${issue.message}`);
 }

@@ -1,7 +1,7 @@
 /** @file Adapters and the server builder over real grpc-js on loopback: statuses, deadlines, cancellation, streams, shutdown, auth. */
 import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { SealError } from '@seal/coordinator';
+import { RpcError } from './errors';
 import * as pb from '@seal/proto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bidiStream, clientStream, serverStream, unary, type CallContext } from './adapters';
@@ -27,8 +27,8 @@ function student(overrides: Partial<pb.StudentServiceServer> = {}): pb.StudentSe
       return pb.StudentServiceInfoResponse.fromPartial({ capacity: 2, studentId: 's1' });
     }),
     evaluate: unary(async (req) => {
-      if (!req.idempotencyKey) throw new SealError('invalid_argument', 'idempotency_key must be non-empty');
-      throw new SealError('failed_precondition', `checkpoint ${req.baseCheckpoint?.id} is not loaded`, { checkpointId: req.baseCheckpoint?.id });
+      if (!req.idempotencyKey) throw new RpcError('invalid_argument', 'idempotency_key must be non-empty');
+      throw new RpcError('failed_precondition', `checkpoint ${req.baseCheckpoint?.id} is not loaded`, { checkpointId: req.baseCheckpoint?.id });
     }),
     loadCheckpoint: clientStream(async (requests) => {
       let bytes = 0;
@@ -104,7 +104,7 @@ describe('adapters and server', () => {
     await expect(call((cb) => student.info({}, metadata, { deadline }, cb))).rejects.toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED });
     expect(Math.abs(seen.deadline! - deadline)).toBeLessThan(50);
     await expect.poll(() => seen.signal!.aborted, { timeout: 1000 }).toBe(true);
-    expect((seen.signal!.reason as SealError).code).toBe('deadline_exceeded');
+    expect((seen.signal!.reason as RpcError).code).toBe('deadline_exceeded');
   });
 
   it('aborts the handler when the client cancels', async () => {
@@ -115,7 +115,7 @@ describe('adapters and server', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     pending.cancel();
     await expect.poll(() => seen.signal?.aborted, { timeout: 1000 }).toBe(true);
-    expect((seen.signal!.reason as SealError).code).toBe('cancelled');
+    expect((seen.signal!.reason as RpcError).code).toBe('cancelled');
   });
 
   it('streams: server, client and bidi', async () => {

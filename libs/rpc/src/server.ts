@@ -10,7 +10,7 @@ import { reflectionPackageDefinition } from '@seal/proto';
 import { HealthImplementation } from 'grpc-health-check';
 import { MALFORMED_REQUEST, SHUTDOWN_SIGNAL } from './adapters';
 import { toStatus } from './status';
-import { SealError } from '@seal/coordinator';
+import { RpcError } from './errors';
 
 /** Defaults shared by the CLI, the deployment manifests and their test. */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -67,8 +67,8 @@ const FORCE_GRACE_MS = 200;
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
 
 /** An error with a string code, for the CLI to print as one line. */
-function configError(message: string): SealError {
-  return new SealError('invalid_argument', message);
+function configError(message: string): RpcError {
+  return new RpcError('invalid_argument', message);
 }
 
 let loggerInstalled = false;
@@ -112,7 +112,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const forced = new AbortController();
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(options.services.map((s) => [s.name, 'SERVING' as const])) });
   health.addToServer(server);
-  new ReflectionService(reflectionPackageDefinition() as never).addToServer(server);
+  // Reflection lists only the services this server actually serves (the descriptor set holds both).
+  new ReflectionService(reflectionPackageDefinition() as never, { services: options.services.map((s) => s.name) }).addToServer(server);
   for (const service of options.services) {
     server.addService(tolerantDefinition(service.definition), guardImplementation(service, () => draining, forced.signal, options.token));
   }
@@ -127,7 +128,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       for (const name of ['', ...options.services.map((s) => s.name)]) health.setStatus(name, 'NOT_SERVING');
       let graceTimer: NodeJS.Timeout | undefined;
       const timer = setTimeout(() => {
-        forced.abort(new SealError('unavailable', 'the server is shutting down; call aborted, retry elsewhere'));
+        forced.abort(new RpcError('unavailable', 'the server is shutting down; call aborted, retry elsewhere'));
         // One short beat for the aborted handlers' UNAVAILABLE statuses to reach the wire.
         graceTimer = setTimeout(() => {
           server.forceShutdown();
@@ -178,7 +179,7 @@ function bind(server: grpc.Server, host: string, port: number, credentials: grpc
           : /EACCES/.test(error.message)
             ? 'permission denied'
             : error.message;
-      reject(new SealError('unavailable', `cannot listen on ${target}: ${reason}`));
+      reject(new RpcError('unavailable', `cannot listen on ${target}: ${reason}`));
     }),
   );
 }
@@ -205,7 +206,7 @@ function tolerantDefinition(definition: grpc.ServiceDefinition): grpc.ServiceDef
 /** Refuses calls while draining (UNAVAILABLE) or without the shared token (UNAUTHENTICATED), before any handler runs. */
 function guardImplementation(service: ServiceBinding, isDraining: () => boolean, forced: AbortSignal, token: string | undefined): grpc.UntypedServiceImplementation {
   const refusal = (metadata: grpc.Metadata): Partial<grpc.StatusObject> | undefined => {
-    if (isDraining()) return toStatus(new SealError('unavailable', `${service.name} is shutting down`));
+    if (isDraining()) return toStatus(new RpcError('unavailable', `${service.name} is shutting down`));
     if (token !== undefined && metadata.get('authorization')[0] !== `Bearer ${token}`) {
       return { code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong bearer token (authorization metadata)' };
     }

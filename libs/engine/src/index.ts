@@ -2,6 +2,7 @@
 export { hostTensor, numel, toNumberArray, type DType, type HostTensor, type TypedArray } from './ir/dtype';
 export type { Dim, OpKind, OpParams, Shape } from './ir/ops';
 export { ShapeError } from './ir/shape';
+export { printGraph } from './ir/print';
 export { Tensor, input, constant, concat, where, zerosLike } from './frontend/tensor';
 export { grad, type GradOptions } from './autodiff/backward';
 export { toOnnxModel, OPSET } from './onnx/emit';

@@ -62,6 +62,9 @@ describe('in-process roles', () => {
     expect(await student.evaluate(job)).toMatchObject({ adapterSha256: first.adapterSha256, scoreAfter: first.scoreAfter, trainLoss: first.trainLoss });
     const other = await student.evaluate({ ...job, selfEdit: edit('Varn is a city in Ardenia.') });
     expect(other.adapterSha256).not.toBe(first.adapterSha256);
+    // concurrent evaluations (capacity > 1) give exactly what they give one at a time
+    const both = await Promise.all([student.evaluate(job), student.evaluate({ ...job, selfEdit: edit('Varn is a city in Ardenia.') })]);
+    expect(both.map((r) => [r.adapterSha256, r.scoreAfter, r.trainLoss])).toEqual([first, other].map((r) => [r.adapterSha256, r.scoreAfter, r.trainLoss]));
   });
 
   it('student: a sequence longer than the context is a too_long failure; an unknown base is failed_precondition', async () => {

@@ -41,6 +41,7 @@ export class InProcessStudent implements Student {
   private readonly options: InProcessStudentOptions;
   private readonly runtime: Runtime;
   private readonly models = new Map<string, LanguageModel>();
+  private readonly inUse = new Map<string, number>();
   /** accuracy before any update, per (checkpoint sha256, passage id): the reference re-measures it per request. */
   private readonly baselines = new Map<string, Promise<boolean[]>>();
   private readonly grader: Grader;
@@ -70,10 +71,13 @@ export class InProcessStudent implements Student {
   }
 
   async evaluate(job: EvaluateJob, opts?: CallOptions): Promise<EvaluateResult> {
+    return this.using(job.baseCheckpoint, (lm) => this.evaluateOn(lm, job, opts));
+  }
+
+  private async evaluateOn(lm: LanguageModel, job: EvaluateJob, opts?: CallOptions): Promise<EvaluateResult> {
     const started = performance.now();
     const context = job.eval.context;
     if (context.kind !== 'knowledge') throw new SealError('unimplemented', 'the in-process student scores knowledge contexts; few-shot arrives later');
-    const lm = this.model(job.baseCheckpoint);
     const tokenizer = lm.tokenizer;
     if (!tokenizer) throw new SealError('failed_precondition', `${lm.dir}: the student needs tokenizer.json`);
 
@@ -160,21 +164,32 @@ export class InProcessStudent implements Student {
 
   // ----- internals -----------------------------------------------------------------------------
 
-  /** One loaded model per checkpoint; older ones are dropped so a long run holds at most two. */
+  /** One loaded model per checkpoint; idle older ones are released so a long run holds about two. */
   private model(ref: CheckpointRef): LanguageModel {
     const dir = this.store.dirOf(ref);
     let lm = this.models.get(ref.id);
     if (!lm) {
       lm = LanguageModel.load(dir, { runtime: this.runtime });
       this.models.set(ref.id, lm);
-      while (this.models.size > 2) {
-        const [oldest] = this.models.keys();
-        const dropped = this.models.get(oldest!)!;
-        this.models.delete(oldest!);
-        void dropped.release();
+      for (const [id, old] of this.models) {
+        if (this.models.size <= 2) break;
+        // NOTE: never release a model an evaluation still uses (capacity > 1 across a checkpoint change)
+        if (id === ref.id || (this.inUse.get(id) ?? 0) > 0) continue;
+        this.models.delete(id);
+        void old.release();
       }
     }
     return lm;
+  }
+
+  private async using<T>(ref: CheckpointRef, fn: (lm: LanguageModel) => Promise<T>): Promise<T> {
+    const lm = this.model(ref);
+    this.inUse.set(ref.id, (this.inUse.get(ref.id) ?? 0) + 1);
+    try {
+      return await fn(lm);
+    } finally {
+      this.inUse.set(ref.id, this.inUse.get(ref.id)! - 1);
+    }
   }
 
   private baseline(lm: LanguageModel, ref: CheckpointRef, context: KnowledgeContext, maxAnswerTokens: number): Promise<boolean[]> {

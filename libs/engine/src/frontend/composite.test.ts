@@ -109,6 +109,16 @@ describe('fused forward lowering', () => {
     expect(fused).toBeAllClose(want, { rtol: 1e-5, atol: 1e-6 });
   });
 
+  it('silu (x·σ(x)) runs as one ORT QuickGelu kernel on a forward-only float32 graph', async () => {
+    const x = input('x', [4, 8]);
+    const ops = await rt.optimizedOpTypes({ y: silu(x) });
+    expect(ops).toEqual(['com.microsoft.QuickGelu']);
+    const feeds = { x: rng.normalTensor([4, 8]) };
+    const got = (await (await rt.compile({ y: silu(x) })).run(feeds)).y;
+    const want = Array.from(feeds.x.data as Float32Array, (v) => v / (1 + Math.exp(-v)));
+    expect(got).toBeAllClose(want, { rtol: 1e-5, atol: 1e-6 });
+  });
+
   it('in a training graph the decomposition stays (its intermediates feed the backward pass)', async () => {
     const x = input('x', [2, 16]);
     const w = input('w', [16]);

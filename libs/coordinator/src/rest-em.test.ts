@@ -101,8 +101,13 @@ describe('runSeal', () => {
     const partial = Journal.open(dir);
     expect(partial.rounds().map((r) => r.status)).toEqual(['done', 'generated']);
     partial.close();
-    const summary = await resumeSeal({ runDir: dir, config: parseRunConfig(configInput), ...roles() });
+    const plans: RunEvent[] = [];
+    const summary = await resumeSeal({ runDir: dir, config: parseRunConfig(configInput), ...roles(), onEvent: (e) => void (e.type === 'evaluate-plan' && plans.push(e)) });
     expect(summary.rounds).toHaveLength(ROUNDS);
+    // the resumed round 2 starts its progress where the killed session stopped
+    expect(plans[0]).toMatchObject({ round: 2, total: 9 });
+    expect((plans[0] as { alreadyDone: number }).alreadyDone).toBeGreaterThanOrEqual(12 - 9);
+    expect(plans[1]).toMatchObject({ round: 3, total: 9 });
     expect(snapshotOf(dir)).toBe(snapshotOf(await straightRun()));
   });
 

@@ -40,7 +40,12 @@ export type RunEvent =
   | PoolEvent
   | { type: 'run-start'; runId: string; runDir: string; rounds: number; resumed: boolean }
   | { type: 'round-start'; round: number; rounds: number; passages: number }
-  | { type: 'phase-start'; round: number; phase: Phase; total?: number }
+  | { type: 'phase-start'; round: number; phase: Phase }
+  /**
+   * Evaluations of a round: `alreadyDone` were journaled before (a resumed round) or refused without
+   * an update; the pool's `progress` events then count the remaining `total − alreadyDone`.
+   */
+  | { type: 'evaluate-plan'; round: number; total: number; alreadyDone: number }
   | { type: 'phase-end'; round: number; phase: Phase; ms: number }
   | { type: 'generate-progress'; round: number; done: number; total: number }
   | { type: 'checkpoint-push'; round: number; studentId: string; checkpointId: string; bytes: number; ms: number; via: 'shared' | 'stream' }
@@ -365,6 +370,8 @@ async function evaluatePhase(ctx: DriverContext, round: number, studentCkpt: Che
     }
   }
   const kindOf = new Map(jobs.map((j) => [j.job.idempotencyKey, j.kind]));
+  const total = journal.evaluatedKeys(round).size + jobs.length;
+  ctx.emit({ type: 'evaluate-plan', round, total, alreadyDone: total - jobs.length });
 
   await withSpan('score adapter', { 'seal.round': round, 'seal.checkpoint_id': studentCkpt.id, 'seal.evaluations': jobs.length }, async () => {
     if (config.mode === 'merged') await pushToAll(ctx, round, studentCkpt);

@@ -75,6 +75,14 @@ const cases: { [K in OpKind]: Case } = {
   // Repeated ids check that the scatter accumulates.
   Gather: { inputs: [normal(5, 3)], build: (t) => t.gather(constant(ints([2, 2], [0, 2, 2, 4]))) },
   GatherND: { inputs: [normal(3, 4)], build: (x) => node('GatherND', [x, constant(ints([3, 2], [0, 1, 2, 3, 0, 1]))], {}) },
+  GatherElements: {
+    inputs: [normal(3, 4)],
+    build: (x) => node('GatherElements', [x, constant(ints([3, 2], [0, 3, 2, 2, 1, 0]))], { axis: 1 }),
+  },
+  ScatterElements: {
+    inputs: [normal(3, 4), normal(3, 1)],
+    build: (x, u) => node('ScatterElements', [x, constant(ints([3, 1], [2, 0, 3])), u], { axis: 1, reduction: 'none' }).mul(x),
+  },
   ScatterND: {
     inputs: [normal(4, 3), normal(2, 3)],
     build: (x, u) => node('ScatterND', [x, constant(ints([2, 1], [1, 3])), u], { reduction: 'none' }).mul(x),
@@ -83,6 +91,10 @@ const cases: { [K in OpKind]: Case } = {
 
 /** Extra cases for variants a single entry cannot cover. */
 const variants: [string, Case][] = [
+  ['ScatterElements reduction=add with repeated indices', {
+    inputs: [normal(2, 4), normal(2, 3)],
+    build: (x, u) => node('ScatterElements', [x, constant(ints([2, 3], [1, 1, 3, 0, 2, 0])), u], { axis: 1, reduction: 'add' }).mul(x),
+  }],
   ['ScatterND reduction=add', {
     inputs: [normal(4, 3), normal(3, 3)],
     build: (x, u) => node('ScatterND', [x, constant(ints([3, 1], [1, 3, 1])), u], { reduction: 'add' }).mul(x),

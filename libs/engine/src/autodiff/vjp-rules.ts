@@ -115,6 +115,16 @@ export const vjp: { [K in OpKind]: VjpRule<K> } = {
     return [scatterAddInto(x, idx.cast('int64').reshape([...idx.shape, 1]), g), null];
   },
   GatherND: (g, { src: [x, idx] }) => [scatterAddInto(x, idx, g), null],    // scatter-add back
+  GatherElements: (g, { src: [x, idx], params: { axis } }) => [             // scatter-add back along axis
+    node('ScatterElements', [zerosLike(x), idx, g], { axis, reduction: 'add' }), null,
+  ],
+  ScatterElements: (g, out) => {
+    const [, idx, upd] = out.src;
+    const { axis, reduction } = out.params;
+    const dUpd = node('GatherElements', [g, idx], { axis });
+    if (reduction === 'add') return [g, null, dUpd];                         // out = x + scatter(u): dx = g
+    return [node('ScatterElements', [g, idx, zerosLike(upd)], { axis, reduction: 'none' }), null, dUpd]; // overwritten slots get none
+  },
   ScatterND: (g, out) => {
     const [, idx, upd] = out.src;
     const dUpd = node('GatherND', [g, idx], {});

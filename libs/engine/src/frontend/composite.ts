@@ -112,7 +112,8 @@ export interface CrossEntropyOptions {
 /**
  * Mean token cross-entropy: logits (..., V), targets (...) int64. Targets equal to ignoreIndex
  * (−100, as in PyTorch) are left out of both the sum and the count; with none left the loss is 0.
- * The target log-probability is picked with a one-hot product, which needs no gather gradient.
+ * The target log-probability is picked with GatherElements (its gradient scatters back), so no
+ * (N, V) one-hot is ever built: that matters at real vocabularies (151k for Qwen2).
  */
 export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   const ignore = opts.ignoreIndex ?? -100;
@@ -123,9 +124,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, opts: CrossEntropy
   const flatTargets = targets.reshape([-1, 1]); // (N, 1)
   const ignored = flatTargets.equal(constant(ignore, 'int64'));
   const keep = where(ignored, 0, 1).cast(logits.dtype); // (N, 1)
-  const vocab = constant(hostTensor('int64', [1, v], Array.from({ length: v }, (_, i) => i)));
-  const oneHot = flatTargets.equal(vocab).cast(logits.dtype); // (N, V); ignored rows (−100) are all zero
-  const nll = flatLogits.logSoftmax(-1).mul(oneHot).sum([-1], true).neg(); // (N, 1)
+  const safeTargets = where(ignored, constant(0, 'int64'), flatTargets); // ignored rows pick column 0, then count 0
+  const nll = flatLogits.logSoftmax(-1).gatherElements(safeTargets, -1).neg(); // (N, 1)
   const count = keep.sum();
   return nll.mul(keep).sum().div(where(count.equal(0), constant(1, logits.dtype), count));
 }

@@ -141,6 +141,10 @@ export class Tensor {
   max(axes?: number[], keepdims = false): Tensor { return node('ReduceMax', [this], { axes: this.axes(axes), keepdims }); }
   softmax(axis: number): Tensor { return node('Softmax', [this], { axis: normAxis(axis, this.rank, 'Softmax') }); }
   logSoftmax(axis: number): Tensor { return node('LogSoftmax', [this], { axis: normAxis(axis, this.rank, 'LogSoftmax') }); }
+  /** out[i][j] = x[i][idx[i][j]] (axis 1): picks one element per index along `axis`, idx the output's shape. */
+  gatherElements(indices: Tensor, axis: number): Tensor {
+    return node('GatherElements', [this, indices], { axis: normAxis(axis, this.rank, 'GatherElements') });
+  }
   gather(indices: Tensor, axis = 0): Tensor { return node('Gather', [this, indices], { axis: normAxis(axis, this.rank, 'Gather') }); }
 }
 

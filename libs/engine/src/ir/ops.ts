@@ -40,6 +40,8 @@ export interface OpParamsMap {
   Gather: { axis: number };
   GatherND: NoParams;
   ScatterND: { reduction: 'none' | 'add' };
+  GatherElements: { axis: number };
+  ScatterElements: { axis: number; reduction: 'none' | 'add' };
 }
 
 export type OpKind = keyof OpParamsMap;
@@ -51,6 +53,7 @@ export const allOpKinds = [
   'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Less', 'Greater', 'Where', 'MatMul',
   'ReduceSum', 'ReduceMean', 'ReduceMax', 'Softmax', 'LogSoftmax',
   'Reshape', 'Expand', 'Transpose', 'Slice', 'Pad', 'Concat', 'Gather', 'GatherND', 'ScatterND',
+  'GatherElements', 'ScatterElements',
 ] as const satisfies readonly OpKind[];
 
 // Compile-time check that the list is exhaustive.

@@ -168,6 +168,22 @@ const rules: { [K in OpKind]: Rule<K> } = {
     }
     return { dtype: x.dtype, shape: [...idx.shape.slice(0, -1), ...x.shape.slice(k as number)] };
   },
+  GatherElements: (src, { axis }) => {
+    const [x, idx] = src;
+    if ((idx.dtype !== 'int64' && idx.dtype !== 'int32') || idx.shape.length !== x.shape.length || axis >= x.shape.length) {
+      fail('GatherElements', `indices ${idx.dtype}${fmt(idx.shape)} invalid for data ${fmt(x.shape)} on axis ${axis}`);
+    }
+    return { dtype: x.dtype, shape: idx.shape };
+  },
+  ScatterElements: (src, { axis }) => {
+    arity('ScatterElements', src, 3);
+    const [x, idx, upd] = src;
+    const sameShape = idx.shape.length === upd.shape.length && idx.shape.every((d, i) => d === upd.shape[i]);
+    if ((idx.dtype !== 'int64' && idx.dtype !== 'int32') || upd.dtype !== x.dtype || !sameShape || idx.shape.length !== x.shape.length || axis >= x.shape.length) {
+      fail('ScatterElements', `updates ${upd.dtype}${fmt(upd.shape)} / indices ${fmt(idx.shape)} do not fit data ${x.dtype}${fmt(x.shape)} on axis ${axis}`);
+    }
+    return x;
+  },
   ScatterND: (src) => {
     arity('ScatterND', src, 3);
     const [x, idx, upd] = src;

@@ -91,6 +91,11 @@ export const emitters: { [K in OpKind]: Emitter<K> } = {
   Concat: (t, p, c) => ({ opType: 'Concat', inputs: t.src.map(c.name), attrs: [attrInt('axis', p.axis)] }),
   Gather: (t, p, c) => ({ opType: 'Gather', inputs: t.src.map(c.name), attrs: [attrInt('axis', p.axis)] }),
   GatherND: same('GatherND'),
+  GatherElements: (t, p, c) => ({ opType: 'GatherElements', inputs: t.src.map(c.name), attrs: [attrInt('axis', p.axis)] }),
+  ScatterElements: (t, p, c) => ({
+    opType: 'ScatterElements', inputs: t.src.map(c.name),
+    attrs: [attrInt('axis', p.axis), ...(p.reduction === 'none' ? [] : [attrStr('reduction', p.reduction)])],
+  }),
   ScatterND: (t, p, c) => ({ opType: 'ScatterND', inputs: t.src.map(c.name), attrs: p.reduction === 'none' ? [] : [attrStr('reduction', p.reduction)] }),
 };
 

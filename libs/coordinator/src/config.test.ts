@@ -1,10 +1,13 @@
 /** @file Run config: defaults, field-path errors, JSON/YAML loading, overrides, hashing and diffs for resume. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { configHash, diffConfigs, formatResolvedConfig, loadRunConfig, mergeConfigInputs, parseRunConfig } from './config';
 import { SealError } from './errors';
+import { tempDirs } from './testing/temp-dirs';
+
+const dirs = tempDirs('seal-config-');
+afterAll(dirs.removeAll);
 
 function errorOf(fn: () => unknown): SealError {
   try {
@@ -40,7 +43,7 @@ describe('run config', () => {
   });
 
   it('loads YAML and JSON files and lets overrides win', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'seal-config-'));
+    const dir = dirs.make();
     writeFileSync(join(dir, 'a.yaml'), 'rounds: 3\nselfEdits:\n  perPassage: 7\n');
     writeFileSync(join(dir, 'b.json'), JSON.stringify({ mode: 'separated', inner: { evalTimes: 3 } }));
     const fromYaml = loadRunConfig(join(dir, 'a.yaml'), { selfEdits: { temperature: 0.7 } });

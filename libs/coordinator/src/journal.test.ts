@@ -1,16 +1,17 @@
 /** @file Journal: round trip, idempotent writes, manifests, disjoint passages, config checks on resume, and a SIGKILLed writer. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from './config';
 import type { SealError } from './errors';
 import { Journal, type EvaluationRecord } from './journal';
+import { tempDirs } from './testing/temp-dirs';
 import { checkpointBytes, refOf, tinyContexts } from './testing/deterministic-roles';
 import type { SelfEdit } from './roles';
 
-const freshDir = () => mkdtempSync(join(tmpdir(), 'seal-journal-'));
+const dirs = tempDirs('seal-journal-');
+const freshDir = dirs.make;
+afterAll(dirs.removeAll);
 const base = refOf('base', checkpointBytes('base'));
 
 function edit(passageId: string, index: number, completion = `text ${index}`): SelfEdit {

@@ -4,21 +4,22 @@
  * separated mode, lazy checkpoint pushes, and rejection of an adapter that was never applied.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trace, type Attributes, type AttributeValue, type Span, type SpanStatus, type Tracer } from '@opentelemetry/api';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseRunConfig, type RunConfigInput } from './config';
 import { unavailable } from './errors';
 import { Journal } from './journal';
 import { resumeSeal, runSeal, type RunEvent } from './rest-em';
+import { tempDirs } from './testing/temp-dirs';
 import { DeterministicStudent, DeterministicTeacher, tinyContexts, type DeterministicStudentOptions } from './testing/deterministic-roles';
 
 const ROUNDS = 3;
 const CONTEXTS = 12;
 const configInput: RunConfigInput = { rounds: ROUNDS, seed: 11, data: { passagesPerRound: 3 }, selfEdits: { perPassage: 3 } };
-const freshDir = () => mkdtempSync(join(tmpdir(), 'seal-run-'));
+const dirs = tempDirs('seal-run-');
+const freshDir = dirs.make;
+afterAll(dirs.removeAll);
 
 function roles(studentOptions: DeterministicStudentOptions[] = [{ studentId: 'a' }, { studentId: 'b' }]) {
   return { teacher: new DeterministicTeacher(), students: studentOptions.map((o) => new DeterministicStudent(o)), trainContexts: tinyContexts(CONTEXTS) };

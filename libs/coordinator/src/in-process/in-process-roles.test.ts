@@ -2,28 +2,32 @@
  * @file The in-process Teacher and Student on the tiny Llama fixture of libs/model: honest adapter
  * hashes, determinism per seed, edit-level failures, checkpoint transfer, and one real SEAL round.
  */
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRuntime } from '@seal/engine';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../config';
 import { buildEvaluateJob } from '../evaluation';
 import { Journal } from '../journal';
+import { tempDirs } from '../testing/temp-dirs';
 import { resumeSeal, runSeal } from '../rest-em';
 import type { KnowledgeContext, SelfEdit } from '../roles';
 import { InProcessStudent } from './in-process-student';
 import { InProcessTeacher } from './in-process-teacher';
 
 // The fixture's config says 64 positions; RoPE has no learned positions, so a longer context is the same model.
-const root = mkdtempSync(join(tmpdir(), 'seal-in-process-'));
+const dirs = tempDirs('seal-in-process-');
+const root = dirs.make();
 const modelDir = join(root, 'model');
 cpSync(join(import.meta.dirname, '..', '..', '..', 'model', 'src', 'fixtures', 'llama-fp32'), modelDir, { recursive: true });
 const hf = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8'));
 writeFileSync(join(modelDir, 'config.json'), JSON.stringify({ ...hf, max_position_embeddings: 384 }));
 
 const runtime = createRuntime({ intraOpThreads: 1 });
-afterAll(() => runtime.release());
+afterAll(async () => {
+  await runtime.release();
+  dirs.removeAll();
+});
 
 const contexts: KnowledgeContext[] = ['Ann Vo', 'Bo Li', 'Cy Ek'].map((name, i) => ({
   kind: 'knowledge',

@@ -88,7 +88,7 @@ export async function generate(model: LanguageModel, prompts: readonly (readonly
     }
     if (stopReasons.every((r) => r !== null)) break;
     // Finished rows feed a masked pad token so the batch keeps one shape.
-    ({ logits, cache } = await model.step(next.map((t) => [t]), nextMask.map((m) => [m]), cache, adapter));
+    ({ logits, cache } = await model.step(next.map((t) => [t]), nextMask.map((m) => [m]), cache, adapter, { consumeCache: true }));
   }
 
   // 4. Cut each text at its first stop string.

@@ -25,6 +25,15 @@ const loraShapeOf = (adapter: LoraAdapter | null): LoraShape | null =>
 
 const shapeKey = (lora: LoraShape | null) => (lora ? `r${lora.r}:${[...lora.targets].sort().join(',')}` : 'base');
 
+function buildAdapterFeeds(adapter: LoraAdapter): Record<string, HostTensor> {
+  const feeds: Record<string, HostTensor> = { [LORA_SCALE]: hostTensor('float32', [], [adapter.scale]) };
+  for (const [name, { a, b }] of adapter.pairs) {
+    feeds[loraInputName(name, 'A')] = hostTensor('float32', [...a.shape], a.data);
+    feeds[loraInputName(name, 'B')] = hostTensor('float32', [...b.shape], b.data);
+  }
+  return feeds;
+}
+
 export class LanguageModel {
   readonly config: ModelConfig;
   readonly tokenizer: TextTokenizer | null;
@@ -33,6 +42,7 @@ export class LanguageModel {
   readonly params: ReadonlyMap<string, HostTensor>;
   private uploaded: Promise<Record<string, WeightRef>> | null = null;
   private readonly graphs = new Map<string, Promise<CompiledGraph>>();
+  private readonly adapterFeedCache = new WeakMap<LoraAdapter, Record<string, HostTensor>>();
 
   private constructor(checkpoint: Checkpoint, readonly runtime: Runtime, private readonly ownsRuntime: boolean) {
     this.config = checkpoint.config;
@@ -64,13 +74,16 @@ export class LanguageModel {
     return new LanguageModel(checkpoint, runtime, !options.runtime);
   }
 
-  /** LoRA feeds for an adapter (A, B per target and the scale); swapping adapters only swaps these. */
+  /**
+   * LoRA feeds for an adapter (A, B per target and the scale); swapping adapters only swaps these.
+   * Built once per adapter object: adapters are treated as immutable (training returns a new one).
+   */
   adapterFeeds(adapter: LoraAdapter | null): Record<string, HostTensor> {
     if (!adapter) return {};
-    const feeds: Record<string, HostTensor> = { [LORA_SCALE]: hostTensor('float32', [], [adapter.scale]) };
-    for (const [name, { a, b }] of adapter.pairs) {
-      feeds[loraInputName(name, 'A')] = hostTensor('float32', [...a.shape], a.data);
-      feeds[loraInputName(name, 'B')] = hostTensor('float32', [...b.shape], b.data);
+    let feeds = this.adapterFeedCache.get(adapter);
+    if (!feeds) {
+      feeds = buildAdapterFeeds(adapter);
+      this.adapterFeedCache.set(adapter, feeds);
     }
     return feeds;
   }
@@ -116,9 +129,17 @@ export class LanguageModel {
 
   /**
    * One prefill or decode step: feed T new tokens (left-padded rows marked 0 in `newMask`) after the
-   * cached ones; returns the last position's logits (B, V) and the grown cache.
+   * cached ones; returns the last position's logits (B, V) and the grown cache. With
+   * `consumeCache` the old cache's buffers move to the worker instead of being copied (it must not
+   * be used again), which is what a decode loop wants.
    */
-  async step(ids: readonly (readonly number[])[], newMask: readonly (readonly number[])[], cache: HostKvCache, adapter: LoraAdapter | null = null) {
+  async step(
+    ids: readonly (readonly number[])[],
+    newMask: readonly (readonly number[])[],
+    cache: HostKvCache,
+    adapter: LoraAdapter | null = null,
+    options: { consumeCache?: boolean } = {},
+  ) {
     const idsTensor = idsFeed(ids, this.config.vocabSize);
     const t = idsTensor.shape[1];
     const attentionMask = cache.attentionMask.map((row, i) => [...row, ...newMask[i]]);
@@ -145,7 +166,10 @@ export class LanguageModel {
       feeds[`past.${i}.k`] = cache.k[i];
       feeds[`past.${i}.v`] = cache.v[i];
     }
-    const out = await graph.run(feeds);
+    const transfer = options.consumeCache
+      ? [...cache.k, ...cache.v].map((t) => t.data.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength > 0)
+      : [];
+    const out = await graph.run(feeds, { transfer });
     const next: HostKvCache = {
       k: Array.from({ length: numLayers }, (_, i) => out[`present.${i}.k`]),
       v: Array.from({ length: numLayers }, (_, i) => out[`present.${i}.v`]),

@@ -16,5 +16,5 @@ export {
 export { adamw, sgd, type Optimizer, type AdamWConfig, type SgdConfig } from './optim/optimizer';
 export { constantSchedule, linearSchedule, cosineSchedule, type Schedule } from './optim/schedules';
 export { buildTrainStep, type TrainSpec, type TrainStepGraph } from './train/train-step';
-export { createTrainer, Trainer, type StepResult } from './train/trainer';
+export { createTrainer, Trainer, type StepResult, type TrainerResume } from './train/trainer';
 export { tinyConfig, tinyFeeds, tinyInit, tinyParamShapes, tinyTransformer, type TinyConfig, type TinyGraph } from './reference/tiny-transformer';

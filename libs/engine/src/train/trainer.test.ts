@@ -123,6 +123,25 @@ describe('bad feeds', () => {
   });
 });
 
+describe('resume', () => {
+  it('a trainer rebuilt from params, optimizer state and step count continues bit-identically', async () => {
+    const w = input('w', [3]);
+    const c = input('c', [3]);
+    const loss = w.mul(c).sum().add(w.mul(w).sum());
+    const spec = { loss, params: { w }, optimizer: adamw() };
+    const schedule = cosineSchedule({ lr: 0.1, warmupSteps: 1, totalSteps: 10 });
+    const feeds = (i: number) => ({ c: hostTensor('float32', [3], [i, -1, 0.5]) });
+    const a = await createTrainer(rt, spec, { w: hostTensor('float32', [3], [1, 2, 3]) }, schedule);
+    for (let i = 0; i < 3; i++) await a.step(feeds(i));
+    const b = await createTrainer(rt, spec, a.params(), schedule, { state: a.optimizerState(), optimizerSteps: a.optimizerSteps });
+    const [ra, rb] = [await a.step(feeds(3)), await b.step(feeds(3))];
+    expect(rb).toEqual(ra);
+    expect(b.params().w).toBeAllClose(a.params().w, { rtol: 0, atol: 0 });
+    await expect(createTrainer(rt, spec, a.params(), schedule, { state: {}, optimizerSteps: 1 })).rejects.toThrow(/missing optimizer state 'w.exp_avg'/);
+    await Promise.all([a.release(), b.release()]);
+  });
+});
+
 describe('determinism', () => {
   it('same seed and inputs give bit-identical parameters across fresh runtimes', async () => {
     const c: TinyConfig = { vocab: 11, dim: 16, heads: 2, kvHeads: 1, hidden: 32, layers: 2, ropeTheta: 10000, normEps: 1e-5 };

@@ -10,6 +10,12 @@ export type StepResult =
   | { ok: true; loss: number; gradNorm: number; lr: number; applied: boolean }
   | { ok: false; reason: 'non-finite-loss' | 'non-finite-gradient'; loss: number; gradNorm: number };
 
+/** A snapshot to resume from: optimizer state keyed '<param>.<slot>' (as optimizerState() returns) and the step count. */
+export interface TrainerResume {
+  state: Record<string, HostTensor>;
+  optimizerSteps: number;
+}
+
 export class Trainer {
   private state = new Map<string, HostTensor>();
   private micro = 0;
@@ -22,7 +28,7 @@ export class Trainer {
     private readonly schedule: Schedule,
   ) {}
 
-  static async create(rt: Runtime, spec: TrainSpec, init: Record<string, HostTensor>, schedule: Schedule): Promise<Trainer> {
+  static async create(rt: Runtime, spec: TrainSpec, init: Record<string, HostTensor>, schedule: Schedule, resume?: TrainerResume): Promise<Trainer> {
     const graph = buildTrainStep(spec);
     const problems: string[] = [];
     for (const p of graph.params) {
@@ -33,12 +39,27 @@ export class Trainer {
       }
     }
     for (const n of Object.keys(init)) if (!graph.params.some((p) => p.name === n)) problems.push(`unexpected initial value '${n}'`);
+    if (resume) {
+      const want = new Map<string, TrainStepGraph['params'][number]>(graph.state.flatMap((s) => graph.params.map((p) => [`${p.name}.${s.slot}`, p] as const)));
+      for (const [k, p] of want) {
+        const v = resume.state[k];
+        if (!v) problems.push(`resume: missing optimizer state '${k}'`);
+        else if (v.dtype !== p.dtype || v.shape.join(',') !== p.shape.join(',')) problems.push(`resume: '${k}' is ${v.dtype}${fmt(v.shape)}, want ${p.dtype}${fmt(p.shape)}`);
+      }
+      for (const k of Object.keys(resume.state)) if (!want.has(k)) problems.push(`resume: unexpected optimizer state '${k}'`);
+      if (!Number.isInteger(resume.optimizerSteps) || resume.optimizerSteps < 0) problems.push(`resume: optimizerSteps must be a non-negative integer, got ${resume.optimizerSteps}`);
+    }
     if (problems.length > 0) throw new Error(`createTrainer: ${problems.join('; ')}`);
     const trainer = new Trainer(graph, await rt.compile(graph.outputs), spec, schedule);
     const flat = allocate(graph.dtype, graph.size);
     for (const p of graph.params) (flat as any).set(init[p.name].data, p.offset);
     trainer.state.set(names.params, { dtype: graph.dtype, shape: [graph.size], data: flat });
-    for (const s of graph.state) trainer.state.set(s.name, { dtype: graph.dtype, shape: [graph.size], data: allocate(graph.dtype, graph.size) });
+    for (const s of graph.state) {
+      const data = allocate(graph.dtype, graph.size);
+      if (resume) for (const p of graph.params) (data as any).set(resume.state[`${p.name}.${s.slot}`].data, p.offset);
+      trainer.state.set(s.name, { dtype: graph.dtype, shape: [graph.size], data });
+    }
+    trainer.steps = resume?.optimizerSteps ?? 0;
     return trainer;
   }
 
@@ -109,6 +130,8 @@ export class Trainer {
   }
 }
 
-export function createTrainer(rt: Runtime, spec: TrainSpec, init: Record<string, HostTensor>, schedule: Schedule): Promise<Trainer> {
-  return Trainer.create(rt, spec, init, schedule);
+export function createTrainer(
+  rt: Runtime, spec: TrainSpec, init: Record<string, HostTensor>, schedule: Schedule, resume?: TrainerResume,
+): Promise<Trainer> {
+  return Trainer.create(rt, spec, init, schedule, resume);
 }

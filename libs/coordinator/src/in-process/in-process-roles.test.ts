@@ -12,6 +12,7 @@ import { Journal } from '../journal';
 import { tempDirs } from '../testing/temp-dirs';
 import { resumeSeal, runSeal } from '../rest-em';
 import type { KnowledgeContext, SelfEdit } from '../roles';
+import { createInProcessRoles } from './in-process-roles';
 import { InProcessStudent } from './in-process-student';
 import { InProcessTeacher } from './in-process-teacher';
 
@@ -113,7 +114,13 @@ describe('in-process roles', () => {
       trainContexts: contexts,
     });
     const straightDir = join(root, 'straight');
-    await runSeal({ runDir: straightDir, config: twoRounds, runId: 'real-diamond', ...fresh('straight') });
+    // the straight half uses the CLI's one-call builder (own runtime, one student)
+    const built = createInProcessRoles({ modelDir, workDir: join(root, 'straight-roles'), students: 1 });
+    try {
+      await runSeal({ runDir: straightDir, config: twoRounds, runId: 'real-diamond', teacher: built.teacher, students: built.students, trainContexts: contexts });
+    } finally {
+      await built.release();
+    }
     const straight = Journal.open(straightDir);
     expect(straight.rounds().map((r) => r.status)).toEqual(['done', 'done']);
     expect(straight.evaluations(1)).toHaveLength(2);

@@ -2,3 +2,4 @@
 export { InProcessStudent, adapterFeedsSha256, type InProcessStudentOptions } from './in-process-student';
 export { InProcessTeacher, type InProcessTeacherOptions } from './in-process-teacher';
 export { ModelStore, refOfDir, WEIGHTS_FILE } from './model-store';
+export { createInProcessRoles, type InProcessRolesOptions } from './in-process-roles';

@@ -1,3 +1,4 @@
+/** @file Vitest settings for @seal/engine: tests beside the code, generous timeouts for ORT session creation on a busy machine. */
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({

@@ -89,8 +89,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   if (typeof hq !== 'number' || typeof hkv !== 'number' || hq % hkv !== 0) {
     throw new ShapeError(`attention: query heads ${hq} must be a static multiple of kv heads ${hkv} (q ${fmt(q.shape)}, k ${fmt(k.shape)})`);
   }
+  if (typeof d !== 'number') throw new ShapeError(`attention: head dim of q ${fmt(q.shape)} must be static`);
   const rep = hq / hkv;
-  const scale = opts.scale ?? 1 / Math.sqrt(d as number);
+  const scale = opts.scale ?? 1 / Math.sqrt(d);
   const grouped = rep > 1;
   const qg = grouped ? q.reshape([b, hkv, rep, t, d]) : q; // (B, Hkv, rep, T, D)
   const kg = grouped ? k.reshape([k.shape[0], hkv, 1, k.shape[2], d]) : k; // (B, Hkv, 1, S, D)

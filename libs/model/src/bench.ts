@@ -112,3 +112,18 @@ export async function benchMatMul(runtime: Runtime, n = 1024, runs = 10): Promis
   }
   return (2 * n * n * n) / (median(times) / 1000) / 1e9;
 }
+
+/**
+ * Resident memory with many adapters on one base: RSS after scoring with 1 adapter, then after
+ * scoring with `count` distinct adapters of the same shape. The base is held once, so the ratio
+ * should stay near 1 (issue 5 target: ≤ 1.2 at 16).
+ */
+export async function benchAdapterMemory(lm: LanguageModel, count = 16, rank = 8): Promise<{ rssOneMiB: number; rssManyMiB: number; ratio: number }> {
+  const ids = [Array.from({ length: 64 }, (_, i) => i % lm.config.vocabSize)];
+  const adapters = Array.from({ length: count }, (_, i) => initLoraAdapter(lm.config, { r: rank, alpha: 2 * rank, targetModules: allTargets }, i));
+  await lm.logits(ids, adapters[0]);
+  const rssOne = process.memoryUsage().rss;
+  for (const adapter of adapters) await lm.logits(ids, adapter);
+  const rssMany = process.memoryUsage().rss;
+  return { rssOneMiB: rssOne / 2 ** 20, rssManyMiB: rssMany / 2 ** 20, ratio: rssMany / rssOne };
+}

@@ -54,5 +54,5 @@ export { generate, leftPad } from './generate';
 export type { GenerateOptions, Generation } from './generate';
 export { trainFull, trainLora, TrainingError } from './sft';
 export type { ScheduleKind, SftOptions, SftResult } from './sft';
-export { allTargets, benchConfig, benchDecode, benchMatMul, benchShapes, benchTraining, forwardFlops, loraTrainFlops, randomCheckpoint } from './bench';
+export { allTargets, benchAdapterMemory, benchConfig, benchDecode, benchMatMul, benchShapes, benchTraining, forwardFlops, loraTrainFlops, randomCheckpoint } from './bench';
 export type { BenchSize, TrainBench } from './bench';

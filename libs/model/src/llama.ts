@@ -111,7 +111,8 @@ class Attention {
     // The cache holds keys after RoPE, so cached positions never need re-rotating.
     const k = past ? concat([past.k, kr], 3) : kr; // (B, Hkv, 1, S, D), S = P + T
     const v = past ? concat([past.v, vNew], 3) : vNew; // (B, Hkv, 1, S, D)
-    const scores = qr.matmul(k.transpose([0, 1, 2, 4, 3])).mul(1 / Math.sqrt(hd)).add(ctx.mask); // (B, Hkv, rep, T, S)
+    // Scaling q (T·D values) instead of the scores (T·S values) is the same product, cheaper.
+    const scores = qr.mul(1 / Math.sqrt(hd)).matmul(k.transpose([0, 1, 2, 4, 3])).add(ctx.mask); // (B, Hkv, rep, T, S)
     const att = scores.softmax(-1).matmul(v); // (B, Hkv, rep, T, D)
     const merged = att.transpose([0, 3, 1, 2, 4]).reshape([B, T, h * hd]); // (B, T, H·D)
     return { y: this.o.forward(merged), present: { k, v } };

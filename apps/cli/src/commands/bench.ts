@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRuntime } from '@seal/engine';
-import { benchConfig, benchDecode, benchMatMul, benchTraining, LanguageModel, randomCheckpoint, type BenchSize } from '@seal/model';
+import { benchAdapterMemory, benchConfig, benchDecode, benchMatMul, benchTraining, LanguageModel, randomCheckpoint, type BenchSize } from '@seal/model';
 
 interface BenchOptions {
   sizes: string;
@@ -42,6 +42,7 @@ async function run(o: BenchOptions): Promise<void> {
       const train = await benchTraining(lm, { batch: 4, seqLen: 256, rank: 8, steps, warmup: 1 });
       const b1 = o.decode ? await benchDecode(lm, { batch: 1, promptLen: 64, newTokens: 128 }) : NaN;
       const b8 = o.decode ? await benchDecode(lm, { batch: 8, promptLen: 64, newTokens: 128 }) : NaN;
+      const memory = await benchAdapterMemory(lm, 16);
       await lm.release();
       const ref = o.torch ? torchReference(size, threads, steps, o.decode) : null;
       console.log(`${size}: LoRA r 8 on q,k,v,o,gate,up,down; batch 4 × 256; ${train.gflopPerStep.toFixed(1)} GFLOP/step`);
@@ -52,7 +53,8 @@ async function run(o: BenchOptions): Promise<void> {
         console.log(line('decode b1 (64+128)', b1, 'tok/s ', ref?.decode_tokens_per_sec_b1));
         console.log(line('decode b8 (64+128)', b8, 'tok/s ', ref?.decode_tokens_per_sec_b8));
       }
-      console.log(JSON.stringify({ size, threads, ours: { ...train, decodeB1: b1, decodeB8: b8 }, torch: ref, matmulGflops: peak }));
+      console.log(`  ${'RSS 16 vs 1 adapter'.padEnd(22)} ${memory.ratio.toFixed(2).padStart(9)} ×   (${memory.rssOneMiB.toFixed(0)} → ${memory.rssManyMiB.toFixed(0)} MiB)`);
+      console.log(JSON.stringify({ size, threads, ours: { ...train, decodeB1: b1, decodeB8: b8, memory }, torch: ref, matmulGflops: peak }));
     }
   } finally {
     await runtime.release();

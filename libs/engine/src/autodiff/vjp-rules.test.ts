@@ -150,6 +150,13 @@ describe('random compositions', () => {
 });
 
 describe('walker', () => {
+  it('ReduceMax shares the gradient evenly between tied maxima, like torch.amax', async () => {
+    const x = input('x', [2, 3], 'float64');
+    const [g] = grad(x.max([1]).sum(), [x]);
+    const out = await (await rt.compile({ g })).run({ x: hostTensor('float64', [2, 3], [1, 5, 5, 2, 0, 1]) });
+    expect(out.g).toBeAllClose([0, 0.5, 0.5, 1, 0, 0]);
+  });
+
   it('detach stops the gradient', async () => {
     const x = input('x', [3], 'float64');
     const [g] = grad(x.detach().mul(x).sum(), [x]);

@@ -71,11 +71,11 @@ export const vjp: { [K in OpKind]: VjpRule<K> } = {
     const count = typeof n === 'number' ? n : constant(1, x.dtype).expandLike(x).sum(p.axes, true);
     return [unreduce(g, x, p.axes, p.keepdims).div(count)];
   },
-  ReduceMax: (g, out) => {                                                   // g to every element equal to the max
+  ReduceMax: (g, out) => {                                                   // g shared evenly by the tied maxima (torch.amax)
     const [x] = out.src;
     const { axes, keepdims } = out.params;
-    const m = unreduce(out, x, axes, keepdims);
-    return [unreduce(g, x, axes, keepdims).mul(x.equal(m).cast(x.dtype))];
+    const isMax = x.equal(unreduce(out, x, axes, keepdims)).cast(x.dtype);
+    return [unreduce(g, x, axes, keepdims).mul(isMax.div(isMax.sum(axes, true)))];
   },
   Softmax: (g, out) => [out.mul(g.sub(g.mul(out).sum([out.params.axis], true)))],  // y⊙(g − Σ g⊙y)
   LogSoftmax: (g, out) => [g.sub(out.exp().mul(g.sum([out.params.axis], true)))],  // g − softmax·Σ g

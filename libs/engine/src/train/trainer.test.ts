@@ -143,10 +143,10 @@ describe('resume', () => {
 });
 
 describe('determinism', () => {
-  it('same seed and inputs give bit-identical parameters across fresh runtimes', async () => {
+  it.each([1, 2])('same seed and inputs give bit-identical parameters across fresh runtimes (%i intra-op threads)', async (threads) => {
     const c: TinyConfig = { vocab: 11, dim: 16, heads: 2, kvHeads: 1, hidden: 32, layers: 2, ropeTheta: 10000, normEps: 1e-5 };
     const run = async () => {
-      const own = createRuntime({ intraOpThreads: 1 });
+      const own = createRuntime({ intraOpThreads: threads });
       const { params, loss } = tinyTransformer(c);
       const t = await createTrainer(own, { loss, params, optimizer: adamw(), maxGradNorm: 1 }, tinyInit(c, 42), constantSchedule(1e-2));
       const rng = new Rng(9);

@@ -48,6 +48,24 @@ describe('worker execution', () => {
   });
 });
 
+describe('weights and views', () => {
+  it('a feed that is a view into a larger buffer sends only its own bytes and computes on them', async () => {
+    const big = new Float32Array(1000).map((_, i) => i);
+    const view = big.subarray(10, 12);
+    const g = await rt.compile({ y: input('x', [2]).mul(2) });
+    expect((await g.run({ x: { dtype: 'float32', shape: [2], data: view } })).y).toBeAllClose([20, 22]);
+  });
+
+  it('uploadWeights with move hands the buffers over (no second copy) and the weights still serve runs', async () => {
+    const w = hostTensor('float32', [2], [3, 4]);
+    const { w: ref } = await rt.uploadWeights({ w }, { move: true });
+    expect(w.data.length).toBe(0); // detached: now owned by the worker
+    const g = await rt.compile({ y: input('x', [2]).mul(input('w', [2])) });
+    expect((await g.run({ x: hostTensor('float32', [2], [1, 2]), w: ref })).y).toBeAllClose([3, 8]);
+    await rt.dropWeights([ref]);
+  });
+});
+
 describe('cancellation and failures', () => {
   it('an aborted signal rejects before sending, and an abort mid-run hands control back at once', async () => {
     const x = input('x', [256, 256]);

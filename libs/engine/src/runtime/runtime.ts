@@ -38,6 +38,14 @@ export interface RunOptions {
 
 let nextWeightId = 0;
 
+/**
+ * A typed array safe to post: postMessage clones a view's WHOLE underlying buffer, so a view into a
+ * larger buffer (e.g. one tensor of a safetensors file) is cut down to its own bytes first.
+ */
+function ownBuffer<T extends HostTensor['data']>(data: T): T {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : (data.slice() as T);
+}
+
 export interface GraphInputInfo {
   name: string;
   dtype: DType;
@@ -85,7 +93,7 @@ export class CompiledGraph {
           throw new Error(`run: symbolic dim '${d}' is ${bound.get(d)} elsewhere but ${f.shape[i]} in feed '${inp.name}'`);
         } else bound.set(d, f.shape[i]);
       });
-      wire[inp.name] = 'ref' in f ? { dtype: f.dtype, shape: f.shape, ref: f.ref } : { dtype: f.dtype, shape: f.shape, data: f.data };
+      wire[inp.name] = 'ref' in f ? { dtype: f.dtype, shape: f.shape, ref: f.ref } : { dtype: f.dtype, shape: f.shape, data: ownBuffer(f.data) };
     }
     const result = this.worker.request<Record<string, HostTensor>>({ kind: 'run', key: this.key, feeds: wire, outputNames: this.outputNames }, opts.transfer);
     const { signal } = opts;
@@ -165,18 +173,22 @@ export class Runtime {
   /**
    * Copies frozen tensors into every worker once and returns references to feed instead of the
    * data: each run then passes only an id, and all graphs and adapters share that one copy.
+   * `move: true` (one worker) hands over arrays that own their buffers instead of copying them:
+   * the caller's arrays are detached afterwards, so a large base is never held twice.
    */
-  async uploadWeights(tensors: Record<string, HostTensor>): Promise<Record<string, WeightRef>> {
+  async uploadWeights(tensors: Record<string, HostTensor>, opts: { move?: boolean } = {}): Promise<Record<string, WeightRef>> {
     const refs: Record<string, WeightRef> = {};
     const wire: Record<string, HostTensor> = {};
+    const transfer: ArrayBuffer[] = [];
     for (const [name, t] of Object.entries(tensors)) {
       const ref = `w${nextWeightId++}:${name}`;
       refs[name] = { dtype: t.dtype, shape: [...t.shape], ref };
-      // A plain (non-shared) copy: onnxruntime-node only wraps ArrayBuffer-backed arrays.
-      const data = t.data.slice();
-      wire[ref] = { dtype: t.dtype, shape: [...t.shape], data: data as HostTensor['data'] };
+      // onnxruntime-node only wraps plain ArrayBuffer-backed arrays: shared ones are copied out.
+      const data = t.data.buffer instanceof SharedArrayBuffer ? (t.data.slice() as HostTensor['data']) : ownBuffer(t.data);
+      if (opts.move && data === t.data && this.pool.size === 1) transfer.push(data.buffer as ArrayBuffer);
+      wire[ref] = { dtype: t.dtype, shape: [...t.shape], data };
     }
-    await this.pool.broadcast({ kind: 'put', tensors: wire });
+    await this.pool.broadcast({ kind: 'put', tensors: wire }, transfer);
     return refs;
   }
 

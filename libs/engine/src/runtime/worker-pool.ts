@@ -81,8 +81,13 @@ export class WorkerPool {
   }
 
   /** Sends one message to every worker (weight uploads). */
-  broadcast(msg: Record<string, unknown>): Promise<unknown[]> {
-    return Promise.all(this.workers.map((w) => w.request(msg)));
+  broadcast(msg: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<unknown[]> {
+    if (transfer.length > 0 && this.workers.length > 1) throw new Error('broadcast: cannot move buffers to several workers');
+    return Promise.all(this.workers.map((w) => w.request(msg, transfer)));
+  }
+
+  get size(): number {
+    return this.workers.length;
   }
 
   async terminate(): Promise<void> {

@@ -3,9 +3,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRuntime } from '@seal/engine';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { LanguageModel } from './language-model';
 import { mergeAdapter } from './lora';
 import { loadPeftAdapter } from './peft';
+import { loadReference } from './reference';
 import { openCheckpoint, readAll, SafetensorsFile } from './safetensors';
 
 const fixtures = join(import.meta.dirname, 'fixtures');
@@ -43,5 +46,25 @@ describe('checkpoint', () => {
     // Untargeted weights are untouched and the base map is not mutated.
     expect(merged.get('layers.0.attn.k.weight')).toBe(ck.params.get('layers.0.attn.k.weight'));
     expect(ck.params.get('layers.1.attn.v.weight')!.data).not.toEqual(merged.get('layers.1.attn.v.weight')!.data);
+  });
+});
+
+describe('merged checkpoint', () => {
+  it('a saved merge scores like base + adapter (Qwen2, every linear adapted)', async () => {
+    const ref = loadReference('qwen2-fp32');
+    const ck = loadCheckpoint(ref.checkpoint);
+    const adapter = loadPeftAdapter(ref.adapter, ck.config);
+    const out = join(tmp, 'merged-qwen');
+    saveCheckpoint(out, ck.config, mergeAdapter(ck.config, ck.params, adapter), { tokenizerFrom: ck.dir });
+    const runtime = createRuntime({ intraOpThreads: 1 });
+    try {
+      const merged = await LanguageModel.load(out, { runtime }).logits(ref.json.input_ids);
+      const expected = ref.tensor('lora_logits');
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs((merged.data as Float32Array)[i] - expected[i]));
+      expect(worst).toBeLessThan(1e-4);
+    } finally {
+      await runtime.release();
+    }
   });
 });

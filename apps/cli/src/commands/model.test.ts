@@ -47,3 +47,16 @@ describe('seal model logits', () => {
     expect(out.stderr).toMatch(/adapter does not match the base model[\s\S]*v_proj.lora_B.weight: expected \[16,4\]/);
   });
 });
+
+describe('seal model merge', () => {
+  it('writes a checkpoint whose logits equal base + adapter', async () => {
+    const out = join(tmp, 'merged');
+    const merged = await runCli(['model', 'merge', '--model', join(fixtures, 'llama-fp32'), '--adapter', join(fixtures, 'llama-fp32-adapter'), '--out', out]);
+    expect(merged.code, merged.stderr).toBe(0);
+    const input = join(tmp, 'in-merge.json');
+    writeFileSync(input, JSON.stringify({ input_ids: inputIds('llama-fp32') }));
+    const res = await runCli(['model', 'logits', '--model', out, '--input', input]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(Float32Array.from(JSON.parse(res.stdout).logits.flat(2))).toBeAllClose(reference('llama-fp32').read('lora_logits'), { atol: 1e-4, rtol: 1e-4 });
+  });
+});

@@ -1,6 +1,6 @@
-/** @file `seal model logits`: a checkpoint's full-sequence logits (optionally with a PEFT adapter) as one JSON object on stdout. */
+/** @file `seal model logits` (full-sequence logits as one JSON object on stdout) and `seal model merge` (adapter folded into an HF checkpoint). */
 import type { Command } from 'commander';
-import { LanguageModel, loadPeftAdapter, readInputIds } from '@seal/model';
+import { loadCheckpoint, LanguageModel, loadPeftAdapter, mergeAdapter, readInputIds, saveCheckpoint } from '@seal/model';
 
 interface LogitsOptions {
   model: string;
@@ -25,6 +25,22 @@ async function logits(opts: LogitsOptions): Promise<void> {
   }
 }
 
+interface MergeOptions {
+  model: string;
+  adapter: string;
+  out: string;
+  dtype: string;
+}
+
+/** θ ← θ + (α/r)·B·A for every adapted linear, saved in HF layout with the tokenizer alongside. */
+function merge(opts: MergeOptions): void {
+  if (!['F32', 'BF16', 'F16'].includes(opts.dtype)) throw new Error(`--dtype must be F32, BF16 or F16, got "${opts.dtype}"`);
+  const checkpoint = loadCheckpoint(opts.model);
+  const adapter = loadPeftAdapter(opts.adapter, checkpoint.config);
+  const merged = mergeAdapter(checkpoint.config, checkpoint.params, adapter);
+  saveCheckpoint(opts.out, checkpoint.config, merged, { dtype: opts.dtype as 'F32' | 'BF16' | 'F16', tokenizerFrom: opts.model });
+}
+
 export function register(program: Command): void {
   const model = program.command('model').description('inspect a Hugging Face Llama/Qwen2 checkpoint');
   model
@@ -39,6 +55,21 @@ export function register(program: Command): void {
         await logits(opts);
       } catch (e) {
         process.stderr.write(`seal model logits: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+      }
+    });
+  model
+    .command('merge')
+    .description('fold a PEFT LoRA adapter into the base and save an HF checkpoint (all-or-nothing)')
+    .requiredOption('--model <dir>', 'base checkpoint directory')
+    .requiredOption('--adapter <dir>', 'PEFT LoRA adapter directory')
+    .requiredOption('--out <dir>', 'output checkpoint directory')
+    .option('--dtype <dtype>', 'weight dtype on disk: F32 | BF16 | F16', 'F32')
+    .action((opts: MergeOptions) => {
+      try {
+        merge(opts);
+      } catch (e) {
+        process.stderr.write(`seal model merge: ${(e as Error).message}\n`);
         process.exitCode = 1;
       }
     });

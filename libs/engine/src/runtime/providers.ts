@@ -23,12 +23,12 @@ export function checkProvider(provider: Provider): void {
       `execution provider '${provider}' is not in this onnxruntime-node build (it has: ${backends.map((b) => b.name).join(', ')})`,
     );
   }
-  // cuda is listed but not bundled: it needs the CUDA-enabled binaries (onnxruntime-node's install script
-  // with ONNXRUNTIME_NODE_INSTALL_CUDA) and the CUDA 12 / cuDNN 9 libraries on the library path.
+  // cuda is listed but not bundled: it needs the CUDA EP binaries (onnxruntime-node's install script
+  // with ONNXRUNTIME_NODE_INSTALL=cuda12) and the CUDA 12 / cuDNN 9 libraries on the library path.
   if (!entry.bundled && provider === 'cuda') {
     throw new ProviderUnavailableError(
       "execution provider 'cuda' is missing: this onnxruntime-node install has no CUDA binaries " +
-        '(reinstall with ONNXRUNTIME_NODE_INSTALL_CUDA=v12 and put CUDA 12 + cuDNN 9 on LD_LIBRARY_PATH)',
+        '(run its install script with ONNXRUNTIME_NODE_INSTALL=cuda12 and put CUDA 12 + cuDNN 9 on LD_LIBRARY_PATH)',
     );
   }
 }

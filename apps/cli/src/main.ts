@@ -10,12 +10,14 @@ import * as demo from './commands/demo';
 import * as generate from './commands/generate';
 import * as info from './commands/info';
 import * as model from './commands/model';
+import * as report from './commands/report';
+import * as run from './commands/run';
 import * as serve from './commands/serve';
 import * as sft from './commands/sft';
 import * as version from './commands/version';
 import { CLI_VERSION, describeFailure } from './failure';
 
-const COMMANDS: { register(program: Command): void }[] = [demo, info, serve, version, model, sft, generate, bench];
+const COMMANDS: { register(program: Command): void }[] = [demo, info, serve, version, model, sft, generate, bench, run, report];
 
 const program = new Command('seal')
   .description('SEAL-TS: self-adapting language models (SEAL, arXiv 2506.10943) in TypeScript')

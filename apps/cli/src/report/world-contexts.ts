@@ -1,0 +1,63 @@
+/**
+ * @file The tiny world as the coordinator's contexts: RL-train passages for the rounds, test
+ * passages and their oracle self-edits for the table. The world is regenerated from the seed and
+ * config the model was pretrained on (`<model>/world.json`), so no data files need to ship.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KnowledgeContext } from '@seal/coordinator';
+import { generateWorld, type WorldConfig, type WorldPassage } from '@seal/tasks';
+
+/** The world the committed tiny model was pretrained on (tools/world/make-world.ts default). */
+export const DEFAULT_WORLD_SEED = 1;
+
+export interface WorldContexts {
+  worldSeed: number;
+  train: KnowledgeContext[];
+  test: KnowledgeContext[];
+  /** test passage id → the oracle self-edit (gold implications). */
+  oracle: Record<string, string>;
+}
+
+/**
+ * `source` is the run config's data.source: 'tiny-world' (the world recorded beside the model, or
+ * the default world) or a folder holding a `world.json` written by `pnpm world`.
+ */
+export function loadWorldContexts(source: string, modelDir: string): WorldContexts {
+  const worldFile = source === 'tiny-world' ? join(modelDir, 'world.json') : join(source, 'world.json');
+  let seed = DEFAULT_WORLD_SEED;
+  let config: Partial<WorldConfig> = {};
+  if (existsSync(worldFile)) {
+    const parsed = JSON.parse(readFileSync(worldFile, 'utf8')) as { seed?: unknown; config?: unknown };
+    if (typeof parsed.seed !== 'number' || typeof parsed.config !== 'object' || parsed.config === null) {
+      throw new Error(`${worldFile}: expected {"seed": number, "config": {...}} as written by pnpm world`);
+    }
+    seed = parsed.seed;
+    config = parsed.config as Partial<WorldConfig>;
+  } else if (source !== 'tiny-world') {
+    throw new Error(`data.source: ${source} is neither "tiny-world" nor a folder with a world.json`);
+  }
+  const world = generateWorld(seed, config);
+  const test = world.splits.test.map((p, i) => toContext(p, `test-${pad(i)}`));
+  return {
+    worldSeed: seed,
+    train: world.splits['rl-train'].map((p, i) => toContext(p, `train-${pad(i)}`)),
+    test,
+    oracle: Object.fromEntries(world.splits.test.map((p, i) => [test[i]!.id, p.oracle])),
+  };
+}
+
+function pad(i: number): string {
+  return String(i).padStart(4, '0');
+}
+
+function toContext(passage: WorldPassage, id: string): KnowledgeContext {
+  const { title, context, questions } = passage.record;
+  return {
+    kind: 'knowledge',
+    id,
+    title,
+    context,
+    questions: questions.map((q, j) => ({ id: `${id}-q${j}`, question: q.question, answer: q.answer, ...(q.kind ? { kind: q.kind } : {}) })),
+  };
+}

@@ -3,9 +3,9 @@
  * Evaluate, EvaluateStream and LoadCheckpoint validate their input (INVALID_ARGUMENT naming the
  * field) and, until a domain Student is plugged in (issue 7), answer UNIMPLEMENTED saying so.
  */
-import type { Student } from '@seal/coordinator';
+import type { CheckpointRef, Student } from '@seal/coordinator';
 import * as pb from '@seal/proto';
-import { bidiStream, clientStream, fromProto, notYetImplemented, toProto, toStatus, unary } from '@seal/rpc';
+import { bidiStream, clientStream, fromProto, invalidArgument, notYetImplemented, RpcError, toProto, toStatus, unary } from '@seal/rpc';
 import type { StudentConfig } from './config';
 
 const ARRIVES_WITH = 'issue 7 (the SEAL loop)';
@@ -71,23 +71,37 @@ export function createStudentService(deps: StudentServiceDeps): pb.StudentServic
     loadCheckpoint: clientStream(async (requests, { signal, deadline }) => {
       const started = Date.now();
       let received = 0;
-      const chunks = fromProto.loadCheckpointChunks(requests, (h) => {
-        if (h.sharedPath) throw notYetImplemented('LoadCheckpoint by shared_path', 'issue 8 (multi-node runs)');
-        if (!student) throw notYetImplemented('LoadCheckpoint', ARRIVES_WITH);
+      let shared: { checkpoint: CheckpointRef; sharedPath: string } | undefined;
+      const chunks = fromProto.loadCheckpointChunks(requests, (header) => {
+        if (header.sharedPath) shared = { checkpoint: header.checkpoint, sharedPath: header.sharedPath };
       });
       const counted = (async function* () {
         for await (const chunk of chunks) {
+          if (shared) throw invalidArgument('header.shared_path is set, so no chunks may follow', { field: 'chunk' });
           received += chunk.data.length;
           yield chunk;
         }
       })();
       if (!student) {
-        // Reads up to the header, which validates it and then answers UNIMPLEMENTED.
-        await counted.next();
+        await counted.next(); // validates the header first
         throw notYetImplemented('LoadCheckpoint', ARRIVES_WITH);
       }
-      const ref = await student.loadCheckpoint(counted, { signal, deadline });
+      // Read through the header first: a shared-storage load has no chunks to hand to the student.
+      const first = await counted.next();
+      const ref = shared ? await loadShared(shared, signal, deadline) : await student.loadCheckpoint(prepend(first, counted), { signal, deadline });
       return pb.LoadCheckpointResponse.fromPartial({ checkpoint: toProto.checkpointRef(ref), bytesReceived: received, seconds: (Date.now() - started) / 1000 });
     }),
   };
+
+  async function loadShared(shared: { checkpoint: CheckpointRef; sharedPath: string }, signal: AbortSignal, deadline: number | undefined): Promise<CheckpointRef> {
+    if (!student!.loadSharedCheckpoint) throw new RpcError('failed_precondition', 'this student cannot load checkpoints by shared_path; stream the chunks instead');
+    return student!.loadSharedCheckpoint(shared.checkpoint, shared.sharedPath, { signal, deadline });
+  }
+}
+
+/** `first` (already pulled from `rest`) followed by the remainder of `rest`. */
+async function* prepend<T>(first: IteratorResult<T>, rest: AsyncIterator<T>): AsyncGenerator<T> {
+  if (first.done) return;
+  yield first.value;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
 }

@@ -1,11 +1,11 @@
 /**
  * @file TeacherService over gRPC: proto ⇄ domain, nothing else. Info works from the config;
- * GenerateSelfEdits, Update and GetCheckpoint validate their input (INVALID_ARGUMENT naming the
+ * GenerateSelfEdits, Update, GetCheckpoint and LoadCheckpoint validate their input (INVALID_ARGUMENT naming the
  * field) and, until a domain Teacher is plugged in (issue 7), answer UNIMPLEMENTED saying so.
  */
 import type { Teacher } from '@seal/coordinator';
 import * as pb from '@seal/proto';
-import { fromProto, invalidArgument, notYetImplemented, serverStream, toProto, unary } from '@seal/rpc';
+import { clientStream, fromProto, invalidArgument, notYetImplemented, serverStream, toProto, unary } from '@seal/rpc';
 import type { TeacherConfig } from './config';
 
 const ARRIVES_WITH = 'issue 7 (the SEAL loop)';
@@ -51,6 +51,26 @@ export function createTeacherService(deps: TeacherServiceDeps): pb.TeacherServic
         first = false;
         yield pb.GetCheckpointResponse.fromPartial({ part: { $case: 'chunk', value: { offset: chunk.offset, data: Buffer.from(chunk.data) } } });
       }
+    }),
+
+    loadCheckpoint: clientStream(async (requests, { signal, deadline }) => {
+      const started = Date.now();
+      let received = 0;
+      const chunks = fromProto.loadCheckpointChunks(requests, (header) => {
+        if (header.sharedPath) throw invalidArgument('header.shared_path: the teacher loads checkpoints from streamed chunks only', { field: 'header.shared_path' });
+      });
+      const counted = (async function* () {
+        for await (const chunk of chunks) {
+          received += chunk.data.length;
+          yield chunk;
+        }
+      })();
+      if (!teacher?.loadCheckpoint) {
+        await counted.next(); // validates the header first
+        throw notYetImplemented('TeacherService.LoadCheckpoint', ARRIVES_WITH);
+      }
+      const ref = await teacher.loadCheckpoint(counted, { signal, deadline });
+      return pb.TeacherServiceLoadCheckpointResponse.fromPartial({ checkpoint: toProto.checkpointRef(ref), bytesReceived: received, seconds: (Date.now() - started) / 1000 });
     }),
   };
 }

@@ -235,7 +235,7 @@ export function updateRequest(r: pb.UpdateRequest): coordinator.UpdateRequest {
  * domain's to verify, over the bytes it actually stored.
  */
 export async function* loadCheckpointChunks(
-  requests: AsyncIterable<pb.LoadCheckpointRequest>,
+  requests: AsyncIterable<{ part?: pb.LoadCheckpointRequest['part'] }>,
   onHeader: (header: { idempotencyKey: string; checkpoint: coordinator.CheckpointRef; sharedPath: string }) => void = () => {},
 ): AsyncGenerator<coordinator.CheckpointChunk> {
   let checkpoint: coordinator.CheckpointRef | undefined;

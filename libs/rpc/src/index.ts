@@ -20,5 +20,8 @@ export {
 } from './server';
 export { checkHealth, waitForServing } from './health';
 export { loadConfigFile, parseConfig, serverConfigSchema, type ServerConfig } from './server-config';
+export { type RemoteOptions } from './client-calls';
+export { RemoteStudent, loadIdempotencyKey } from './remote-student';
+export { RemoteTeacher } from './remote-teacher';
 export * as fromProto from './from-proto';
 export * as toProto from './to-proto';

@@ -53,6 +53,7 @@ const teacher: pb.TeacherServiceServer = {
     yield* [];
   }),
   info: unary(async () => pb.TeacherServiceInfoResponse.fromPartial({})),
+  loadCheckpoint: clientStream(async () => pb.TeacherServiceLoadCheckpointResponse.fromPartial({})),
 };
 
 async function serve(options: { token?: string; student?: Partial<pb.StudentServiceServer>; shutdownTimeoutMs?: number } = {}) {

@@ -26,6 +26,7 @@ import {
   CheckpointChunk,
   CheckpointRef,
   Context,
+  LoadCheckpointHeader,
   ModelInfo,
   SamplingParams,
   SelfEdit,
@@ -343,21 +344,6 @@ export interface EvaluateStreamResponse {
     /** The evaluation failed. */
     { $case: "error"; value: EvaluationError }
     | undefined;
-}
-
-/** First message of LoadCheckpoint: what is coming and how to verify it. */
-export interface LoadCheckpointHeader {
-  /** Client-chosen key; a retried load of the same checkpoint is answered without reloading. */
-  idempotencyKey: string;
-  /** The checkpoint that follows; the received bytes must match its sha256 and size_bytes. */
-  checkpoint:
-    | CheckpointRef
-    | undefined;
-  /**
-   * If set, no chunks follow: the student reads the checkpoint from this path, relative to its
-   * configured shared-storage root (paths escaping the root are rejected).
-   */
-  sharedPath: string;
 }
 
 /** One message of a LoadCheckpoint stream: the header first, then chunks. */
@@ -1923,117 +1909,6 @@ export const EvaluateStreamResponse: MessageFns<EvaluateStreamResponse> = {
         break;
       }
     }
-    return message;
-  },
-};
-
-function createBaseLoadCheckpointHeader(): LoadCheckpointHeader {
-  return { idempotencyKey: "", checkpoint: undefined, sharedPath: "" };
-}
-
-export const LoadCheckpointHeader: MessageFns<LoadCheckpointHeader> = {
-  encode(message: LoadCheckpointHeader, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.idempotencyKey !== "") {
-      writer.uint32(10).string(message.idempotencyKey);
-    }
-    if (message.checkpoint !== undefined) {
-      CheckpointRef.encode(message.checkpoint, writer.uint32(18).fork()).join();
-    }
-    if (message.sharedPath !== "") {
-      writer.uint32(26).string(message.sharedPath);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): LoadCheckpointHeader {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseLoadCheckpointHeader();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.idempotencyKey = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.checkpoint = CheckpointRef.decode(reader, reader.uint32());
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.sharedPath = reader.string();
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-
-  fromJSON(object: any): LoadCheckpointHeader {
-    return {
-      idempotencyKey: isSet(object.idempotencyKey)
-        ? globalThis.String(object.idempotencyKey)
-        : isSet(object.idempotency_key)
-        ? globalThis.String(object.idempotency_key)
-        : "",
-      checkpoint: isSet(object.checkpoint) ? CheckpointRef.fromJSON(object.checkpoint) : undefined,
-      sharedPath: isSet(object.sharedPath)
-        ? globalThis.String(object.sharedPath)
-        : isSet(object.shared_path)
-        ? globalThis.String(object.shared_path)
-        : "",
-    };
-  },
-
-  toJSON(message: LoadCheckpointHeader): unknown {
-    const obj: any = {};
-    if (message.idempotencyKey !== "") {
-      obj.idempotencyKey = message.idempotencyKey;
-    }
-    if (message.checkpoint !== undefined) {
-      obj.checkpoint = CheckpointRef.toJSON(message.checkpoint);
-    }
-    if (message.sharedPath !== "") {
-      obj.sharedPath = message.sharedPath;
-    }
-    return obj;
-  },
-
-  create(base?: DeepPartial<LoadCheckpointHeader>): LoadCheckpointHeader {
-    return LoadCheckpointHeader.fromPartial(base ?? {});
-  },
-  fromPartial(object: DeepPartial<LoadCheckpointHeader>): LoadCheckpointHeader {
-    const message = createBaseLoadCheckpointHeader();
-    message.idempotencyKey = object.idempotencyKey ?? "";
-    message.checkpoint = (object.checkpoint !== undefined && object.checkpoint !== null)
-      ? CheckpointRef.fromPartial(object.checkpoint)
-      : undefined;
-    message.sharedPath = object.sharedPath ?? "";
     return message;
   },
 };

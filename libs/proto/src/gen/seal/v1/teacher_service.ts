@@ -13,6 +13,8 @@ import {
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type ClientWritableStream,
+  type handleClientStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -24,6 +26,7 @@ import {
   CheckpointChunk,
   CheckpointRef,
   Context,
+  LoadCheckpointHeader,
   ModelInfo,
   PromptStyle,
   promptStyleFromJSON,
@@ -141,6 +144,31 @@ export interface TeacherServiceInfoResponse {
     | undefined;
   /** The checkpoint a fresh run starts from; unset until the teacher has a model. */
   baseCheckpoint: CheckpointRef | undefined;
+}
+
+/** One message of a TeacherService.LoadCheckpoint stream: the header first, then chunks. */
+export interface TeacherServiceLoadCheckpointRequest {
+  /** Header or chunk. */
+  part:
+    | //
+    /** Must be the first message, and only the first. */
+    { $case: "header"; value: LoadCheckpointHeader }
+    | //
+    /** Checkpoint bytes, in order. */
+    { $case: "chunk"; value: CheckpointChunk }
+    | undefined;
+}
+
+/** The result of TeacherService.LoadCheckpoint. */
+export interface TeacherServiceLoadCheckpointResponse {
+  /** The checkpoint now held, verified. */
+  checkpoint:
+    | CheckpointRef
+    | undefined;
+  /** Bytes received over the stream. */
+  bytesReceived: number;
+  /** Seconds from the first message to a verified, usable checkpoint. */
+  seconds: number;
 }
 
 function createBaseGenerateSelfEditsRequest(): GenerateSelfEditsRequest {
@@ -1026,6 +1054,214 @@ export const TeacherServiceInfoResponse: MessageFns<TeacherServiceInfoResponse> 
   },
 };
 
+function createBaseTeacherServiceLoadCheckpointRequest(): TeacherServiceLoadCheckpointRequest {
+  return { part: undefined };
+}
+
+export const TeacherServiceLoadCheckpointRequest: MessageFns<TeacherServiceLoadCheckpointRequest> = {
+  encode(message: TeacherServiceLoadCheckpointRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.part?.$case) {
+      case "header":
+        LoadCheckpointHeader.encode(message.part.value, writer.uint32(10).fork()).join();
+        break;
+      case "chunk":
+        CheckpointChunk.encode(message.part.value, writer.uint32(18).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TeacherServiceLoadCheckpointRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTeacherServiceLoadCheckpointRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.part = { $case: "header", value: LoadCheckpointHeader.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.part = { $case: "chunk", value: CheckpointChunk.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TeacherServiceLoadCheckpointRequest {
+    return {
+      part: isSet(object.header)
+        ? { $case: "header", value: LoadCheckpointHeader.fromJSON(object.header) }
+        : isSet(object.chunk)
+        ? { $case: "chunk", value: CheckpointChunk.fromJSON(object.chunk) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: TeacherServiceLoadCheckpointRequest): unknown {
+    const obj: any = {};
+    if (message.part?.$case === "header") {
+      obj.header = LoadCheckpointHeader.toJSON(message.part.value);
+    } else if (message.part?.$case === "chunk") {
+      obj.chunk = CheckpointChunk.toJSON(message.part.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TeacherServiceLoadCheckpointRequest>): TeacherServiceLoadCheckpointRequest {
+    return TeacherServiceLoadCheckpointRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TeacherServiceLoadCheckpointRequest>): TeacherServiceLoadCheckpointRequest {
+    const message = createBaseTeacherServiceLoadCheckpointRequest();
+    switch (object.part?.$case) {
+      case "header": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "header", value: LoadCheckpointHeader.fromPartial(object.part.value) };
+        }
+        break;
+      }
+      case "chunk": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "chunk", value: CheckpointChunk.fromPartial(object.part.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseTeacherServiceLoadCheckpointResponse(): TeacherServiceLoadCheckpointResponse {
+  return { checkpoint: undefined, bytesReceived: 0, seconds: 0 };
+}
+
+export const TeacherServiceLoadCheckpointResponse: MessageFns<TeacherServiceLoadCheckpointResponse> = {
+  encode(message: TeacherServiceLoadCheckpointResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.checkpoint !== undefined) {
+      CheckpointRef.encode(message.checkpoint, writer.uint32(10).fork()).join();
+    }
+    if (message.bytesReceived !== 0) {
+      writer.uint32(16).uint64(message.bytesReceived);
+    }
+    if (message.seconds !== 0) {
+      writer.uint32(25).double(message.seconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TeacherServiceLoadCheckpointResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTeacherServiceLoadCheckpointResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.checkpoint = CheckpointRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.bytesReceived = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.seconds = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TeacherServiceLoadCheckpointResponse {
+    return {
+      checkpoint: isSet(object.checkpoint) ? CheckpointRef.fromJSON(object.checkpoint) : undefined,
+      bytesReceived: isSet(object.bytesReceived)
+        ? globalThis.Number(object.bytesReceived)
+        : isSet(object.bytes_received)
+        ? globalThis.Number(object.bytes_received)
+        : 0,
+      seconds: isSet(object.seconds) ? globalThis.Number(object.seconds) : 0,
+    };
+  },
+
+  toJSON(message: TeacherServiceLoadCheckpointResponse): unknown {
+    const obj: any = {};
+    if (message.checkpoint !== undefined) {
+      obj.checkpoint = CheckpointRef.toJSON(message.checkpoint);
+    }
+    if (message.bytesReceived !== 0) {
+      obj.bytesReceived = Math.round(message.bytesReceived);
+    }
+    if (message.seconds !== 0) {
+      obj.seconds = floatToJson(message.seconds);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TeacherServiceLoadCheckpointResponse>): TeacherServiceLoadCheckpointResponse {
+    return TeacherServiceLoadCheckpointResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TeacherServiceLoadCheckpointResponse>): TeacherServiceLoadCheckpointResponse {
+    const message = createBaseTeacherServiceLoadCheckpointResponse();
+    message.checkpoint = (object.checkpoint !== undefined && object.checkpoint !== null)
+      ? CheckpointRef.fromPartial(object.checkpoint)
+      : undefined;
+    message.bytesReceived = object.bytesReceived ?? 0;
+    message.seconds = object.seconds ?? 0;
+    return message;
+  },
+};
+
 /**
  * TeacherService samples self-edits (SEAL's E-step generation) and runs the ReST-EM M-step.
  * There is one teacher per run; it owns the chain of teacher checkpoints.
@@ -1080,6 +1316,23 @@ export const TeacherServiceService = {
       Buffer.from(TeacherServiceInfoResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): TeacherServiceInfoResponse => TeacherServiceInfoResponse.decode(value),
   },
+  /**
+   * Restores a checkpoint into a teacher that lost it (e.g. restarted), from the run's archive:
+   * a header, then chunks, verified by sha256 like StudentService.LoadCheckpoint.
+   */
+  loadCheckpoint: {
+    path: "/seal.v1.TeacherService/LoadCheckpoint" as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: TeacherServiceLoadCheckpointRequest): Buffer =>
+      Buffer.from(TeacherServiceLoadCheckpointRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TeacherServiceLoadCheckpointRequest =>
+      TeacherServiceLoadCheckpointRequest.decode(value),
+    responseSerialize: (value: TeacherServiceLoadCheckpointResponse): Buffer =>
+      Buffer.from(TeacherServiceLoadCheckpointResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TeacherServiceLoadCheckpointResponse =>
+      TeacherServiceLoadCheckpointResponse.decode(value),
+  },
 } as const;
 
 export interface TeacherServiceServer extends UntypedServiceImplementation {
@@ -1094,6 +1347,11 @@ export interface TeacherServiceServer extends UntypedServiceImplementation {
   getCheckpoint: handleServerStreamingCall<GetCheckpointRequest, GetCheckpointResponse>;
   /** Describes the model and the teacher's checkpoints. */
   info: handleUnaryCall<TeacherServiceInfoRequest, TeacherServiceInfoResponse>;
+  /**
+   * Restores a checkpoint into a teacher that lost it (e.g. restarted), from the run's archive:
+   * a header, then chunks, verified by sha256 like StudentService.LoadCheckpoint.
+   */
+  loadCheckpoint: handleClientStreamingCall<TeacherServiceLoadCheckpointRequest, TeacherServiceLoadCheckpointResponse>;
 }
 
 export interface TeacherServiceClient extends Client {
@@ -1152,6 +1410,26 @@ export interface TeacherServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: TeacherServiceInfoResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Restores a checkpoint into a teacher that lost it (e.g. restarted), from the run's archive:
+   * a header, then chunks, verified by sha256 like StudentService.LoadCheckpoint.
+   */
+  loadCheckpoint(
+    callback: (error: ServiceError | null, response: TeacherServiceLoadCheckpointResponse) => void,
+  ): ClientWritableStream<TeacherServiceLoadCheckpointRequest>;
+  loadCheckpoint(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TeacherServiceLoadCheckpointResponse) => void,
+  ): ClientWritableStream<TeacherServiceLoadCheckpointRequest>;
+  loadCheckpoint(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TeacherServiceLoadCheckpointResponse) => void,
+  ): ClientWritableStream<TeacherServiceLoadCheckpointRequest>;
+  loadCheckpoint(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TeacherServiceLoadCheckpointResponse) => void,
+  ): ClientWritableStream<TeacherServiceLoadCheckpointRequest>;
 }
 
 export const TeacherServiceClient = makeGenericClientConstructor(
@@ -1163,6 +1441,10 @@ export const TeacherServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 type DeepPartial<T> = T extends Builtin ? T
@@ -1171,6 +1453,17 @@ type DeepPartial<T> = T extends Builtin ? T
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -101,7 +101,7 @@ export const emitters: { [K in OpKind]: Emitter<K> } = {
 
 function tensorProto(name: string, v: HostTensor): TensorProto {
   const raw = new Uint8Array(v.data.buffer, v.data.byteOffset, v.data.byteLength);
-  return { name, dims: [...v.shape], dataType: onnxDataType[v.dtype], rawData: raw.slice() };
+  return { name, dims: [...v.shape], dataType: onnxDataType[v.dtype], rawData: raw };
 }
 
 function valueInfo(name: string, t: Tensor): ValueInfoProto {
@@ -191,9 +191,12 @@ export function emitModel(outputs: Record<string, Tensor>): EmittedModel {
     if (inputs.has(outName)) throw new Error(`emit: output '${outName}' has the name of a graph input`);
     nodes.push({ input: [c.name(t)], output: [outName], name: `out_${outName}`, opType: 'Identity', attribute: [], domain: '' });
   }
-  const model = ModelProto.fromPartial({
+  // Built as complete messages (every field set), not through fromPartial, which would deep-copy the whole graph.
+  const model: ModelProto = {
     irVersion: IR_VERSION,
     producerName: '@seal/engine',
+    producerVersion: '',
+    docString: '',
     opsetImport: [{ domain: '', version: OPSET }],
     graph: {
       name: 'seal',
@@ -202,7 +205,7 @@ export function emitModel(outputs: Record<string, Tensor>): EmittedModel {
       input: [...inputs].map(([n, t]) => valueInfo(n, t)),
       output: outs.map(([n, t]) => valueInfo(n, t)),
     },
-  });
+  };
   return { model, inputs: [...inputs.values()], usesFloat64: order.some((t) => t.dtype === 'float64') };
 }
 

@@ -48,6 +48,29 @@ describe('worker execution', () => {
   });
 });
 
+describe('several workers', () => {
+  it('concurrent runs of one graph spread over the pool (the session is loaded where needed) with correct results', async () => {
+    const two = createRuntime({ workers: 2, intraOpThreads: 1 });
+    try {
+      const x = input('x', [128, 128]);
+      let y = x;
+      for (let i = 0; i < 20; i++) y = y.matmul(x).mul(1 / 128);
+      const g = await two.compile({ y: y.sum() });
+      expect(g.replicaCount).toBe(1);
+      const feeds = [1, 2, 3, 4].map((s) => ({ x: new Rng(s).normalTensor([128, 128]) }));
+      const alone = [];
+      for (const f of feeds) alone.push((await g.run(f)).y.data[0]); // one at a time: one replica suffices
+      expect(g.replicaCount).toBe(1);
+      const together = await Promise.all(feeds.map((f) => g.run(f)));
+      expect(g.replicaCount).toBe(2);
+      expect(together.map((o) => o.y.data[0])).toEqual(alone); // same bits whichever worker ran it
+      await g.release();
+    } finally {
+      await two.release();
+    }
+  });
+});
+
 describe('weights and views', () => {
   it('a feed that is a view into a larger buffer sends only its own bytes and computes on them', async () => {
     const big = new Float32Array(1000).map((_, i) => i);

@@ -57,13 +57,49 @@ export class CompiledGraph {
   /** compile() calls that returned this graph and have not released it. */
   refs = 1;
 
+  /** Workers holding (or loading) a session of this graph; a settled load is replaced by `true`. */
+  private readonly replicas = new Map<SessionWorker, Promise<unknown> | true>();
+
   constructor(
     private readonly runtime: Runtime,
     readonly key: string,
     readonly inputs: GraphInputInfo[],
     readonly outputNames: string[],
-    private readonly worker: SessionWorker,
-  ) {}
+    private readonly load: (w: SessionWorker) => Promise<unknown>,
+    first: SessionWorker,
+  ) {
+    this.replicas.set(first, true);
+  }
+
+  /** Number of workers holding a session of this graph (grows when concurrent runs need more). */
+  get replicaCount(): number {
+    return this.replicas.size;
+  }
+
+  /**
+   * The least busy worker; a worker without this session gets one (created on first use) when
+   * every worker that has it is busy, so concurrent runs of one graph spread over the pool.
+   */
+  private workerForRun(): SessionWorker | Promise<SessionWorker> {
+    const holders = [...this.replicas.keys()];
+    const best = holders.find((w) => w.inflight === 0) ?? this.runtime.workers().reduce((a, b) => (b.inflight < a.inflight ? b : a));
+    const ready = this.replicas.get(best);
+    // NOTE: a ready worker is returned synchronously so the caller posts in this same tick and the
+    // next run already sees it busy; awaiting here would send simultaneous runs to one worker.
+    if (ready === true) return best;
+    if (ready) return ready.then(() => best);
+    best.load++;
+    const loading = this.load(best).then(
+      () => this.replicas.set(best, true),
+      (e) => {
+        this.replicas.delete(best);
+        best.load--;
+        throw e;
+      },
+    );
+    this.replicas.set(best, loading);
+    return loading.then(() => best);
+  }
 
   /**
    * Runs the graph in its worker. Feeds are checked against the graph's inputs (name, dtype, static
@@ -95,7 +131,9 @@ export class CompiledGraph {
       });
       wire[inp.name] = 'ref' in f ? { dtype: f.dtype, shape: f.shape, ref: f.ref } : { dtype: f.dtype, shape: f.shape, data: ownBuffer(f.data) };
     }
-    const result = this.worker.request<Record<string, HostTensor>>({ kind: 'run', key: this.key, feeds: wire, outputNames: this.outputNames }, opts.transfer);
+    const picked = this.workerForRun();
+    const worker = picked instanceof Promise ? await picked : picked;
+    const result = worker.request<Record<string, HostTensor>>({ kind: 'run', key: this.key, feeds: wire, outputNames: this.outputNames }, opts.transfer);
     const { signal } = opts;
     if (!signal) return result;
     // ORT cannot stop a run midway; an abort hands control back now and the late result is dropped.
@@ -112,8 +150,10 @@ export class CompiledGraph {
     if (--this.refs > 0) return;
     this.released = true;
     this.runtime.forget(this.key);
-    this.worker.load--;
-    await this.worker.request({ kind: 'release', key: this.key });
+    await Promise.all([...this.replicas.keys()].map((w) => {
+      w.load--;
+      return w.request({ kind: 'release', key: this.key });
+    }));
   }
 }
 
@@ -149,15 +189,20 @@ export class Runtime {
   private async create(key: string, outputs: Record<string, Tensor>): Promise<CompiledGraph> {
     const { model, inputs, usesFloat64 } = emitModel(outputs);
     const bytes = ModelProto.encode(model).finish();
+    const options = { provider: this.provider, intraOpThreads: this.intraOpThreads, spinning: this.spinning, optimization: usesFloat64 ? 'basic' : 'all' };
+    // The model bytes are kept (copied per load, not moved) so more workers can load the graph later.
+    const load = (w: SessionWorker) => w.request({ kind: 'load', key, bytes, options }).catch((e) => {
+      throw providerFailure(this.provider, e as Error);
+    });
     const worker = this.pool.pick();
     try {
-      await worker.request({ kind: 'load', key, bytes, options: { provider: this.provider, intraOpThreads: this.intraOpThreads, spinning: this.spinning, optimization: usesFloat64 ? 'basic' : 'all' } }, [bytes.buffer as ArrayBuffer]);
+      await load(worker);
     } catch (e) {
       worker.load--;
-      throw providerFailure(this.provider, e as Error);
+      throw e;
     }
     const infos = inputs.map((t) => ({ name: (t.params as { name: string }).name, dtype: t.dtype, shape: t.shape }));
-    return new CompiledGraph(this, key, infos, Object.keys(outputs), worker);
+    return new CompiledGraph(this, key, infos, Object.keys(outputs), load, worker);
   }
 
   /** The op types ORT runs for `outputs` after its graph optimizations (to see which fusions fired). */
@@ -195,6 +240,11 @@ export class Runtime {
   /** Frees uploaded weights in every worker. */
   async dropWeights(refs: Record<string, WeightRef> | WeightRef[]): Promise<void> {
     await this.pool.broadcast({ kind: 'drop', ids: Object.values(refs).map((r) => r.ref) });
+  }
+
+  /** @internal the pool's workers, for CompiledGraph's placement */
+  workers(): readonly SessionWorker[] {
+    return this.pool.all;
   }
 
   /** @internal called by CompiledGraph.release */

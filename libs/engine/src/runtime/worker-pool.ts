@@ -36,6 +36,11 @@ export class SessionWorker {
     this.worker.unref();
   }
 
+  /** Requests sent and not yet answered. */
+  get inflight(): number {
+    return this.pending.size;
+  }
+
   request<T>(msg: Record<string, unknown>, transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
@@ -88,6 +93,10 @@ export class WorkerPool {
 
   get size(): number {
     return this.workers.length;
+  }
+
+  get all(): readonly SessionWorker[] {
+    return this.workers;
   }
 
   async terminate(): Promise<void> {

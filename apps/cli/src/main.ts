@@ -14,10 +14,11 @@ import * as report from './commands/report';
 import * as run from './commands/run';
 import * as serve from './commands/serve';
 import * as sft from './commands/sft';
+import * as trace from './commands/trace';
 import * as version from './commands/version';
 import { CLI_VERSION, describeFailure } from './failure';
 
-const COMMANDS: { register(program: Command): void }[] = [demo, info, serve, version, model, sft, generate, bench, run, report];
+const COMMANDS: { register(program: Command): void }[] = [demo, info, serve, version, model, sft, generate, bench, run, report, trace];
 
 const program = new Command('seal')
   .description('SEAL-TS: self-adapting language models (SEAL, arXiv 2506.10943) in TypeScript')

@@ -13,3 +13,5 @@ export * from './knowledge/pretraining-corpus';
 export { DEMO_STYLE_WEIGHTS } from './knowledge/self-edit-demos';
 export * from './knowledge/tokenizer-builder';
 export * from './knowledge/world-files';
+export * from './knowledge/pretrain';
+export * from './knowledge/eval-conditions';

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { formatResolvedConfig, Journal, type RunConfigInput } from '@seal/coordinator';
+import { diffConfigs, formatResolvedConfig, Journal, JOURNAL_FILE, resultDefiningConfig, type RunConfigInput } from '@seal/coordinator';
 import { runMainJob } from '../report/main-job';
 import { readExtras, resolveSettings, type MainJobSettings } from '../report/main-job-settings';
 import { createRunProgress } from '../report/progress';
@@ -27,6 +27,7 @@ interface RunCliOptions {
   mode?: string;
   dryRun?: boolean;
   resume?: string;
+  continue?: boolean;
 }
 
 function integer(min: number) {
@@ -69,9 +70,13 @@ function overridesOf(o: RunCliOptions): RunConfigInput {
 }
 
 async function run(o: RunCliOptions): Promise<void> {
+  if (o.resume && o.out) throw new Error('give --resume RUN or --out DIR, not both');
+  if (o.continue && !o.out) throw new Error('--continue needs --out DIR');
+  // --continue: an experiment target re-run picks up its own run directory instead of refusing it.
+  const resuming = Boolean(o.resume) || Boolean(o.continue && existsSync(join(resolve(o.out!), JOURNAL_FILE)));
   const runDir = o.resume ? runDirOf(o.resume) : resolve(o.out ?? join('runs', newRunId()));
   let base: MainJobSettings | undefined;
-  if (o.resume) {
+  if (resuming) {
     const journal = Journal.open(runDir);
     try {
       base = { config: journal.config, extras: readExtras(runDir) };
@@ -85,6 +90,12 @@ async function run(o: RunCliOptions): Promise<void> {
     extras: { model: o.model, studentModel: o.studentModel, testPassages: o.testPassages },
     base,
   });
+  if (base) {
+    // Refused before any model loads: the journal would refuse it too, after the roles started.
+    const changed = diffConfigs(resultDefiningConfig(base.config), resultDefiningConfig(settings.config));
+    if (changed.length > 0) throw new Error(`cannot resume ${runDir} with a changed config: ${changed.join('; ')}`);
+    readExtras(runDir, settings.extras);
+  }
   if (o.dryRun) {
     process.stdout.write(formatResolvedConfig(settings.config));
     process.stdout.write(`# seal run settings\nmodel: ${settings.extras.model}\n${settings.extras.studentModel ? `studentModel: ${settings.extras.studentModel}\n` : ''}table:\n  testPassages: ${settings.extras.table.testPassages}\nout: ${runDir}\n`);
@@ -100,7 +111,7 @@ async function run(o: RunCliOptions): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const result = await runMainJob({ runDir, config: settings.config, extras: settings.extras, resume: Boolean(o.resume), runId: o.resume ? undefined : runDir.split('/').at(-1), progress, signal: controller.signal });
+    const result = await runMainJob({ runDir, config: settings.config, extras: settings.extras, resume: resuming, runId: resuming ? undefined : runDir.split('/').at(-1), progress, signal: controller.signal });
     progress.stop();
     process.stdout.write(formatSummary(runDir, result));
   } finally {
@@ -128,5 +139,14 @@ export function register(program: Command): void {
     .option('--mode <mode>', 'merged (the paper) or separated (teacher ≠ student)')
     .option('--dry-run', 'print the resolved config and exit')
     .option('--resume <run>', 'continue a stopped run (its directory, or its id under runs/)')
-    .action((o: RunCliOptions) => run(o));
+    .option('--continue', 'with --out: resume the run already there (same config), else start it')
+    .action(async (o: RunCliOptions) => {
+      try {
+        await run(o);
+      } catch (error) {
+        // The CLI prints one line: fold multi-line errors (config issues, changed fields) into it.
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Error(message.split('\n').map((line) => line.trim()).filter(Boolean).join('; '), { cause: error });
+      }
+    });
 }

@@ -7,8 +7,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { diffConfigs, mergeConfigInputs, parseRunConfig, readRunConfigFile, type RunConfig, type RunConfigInput } from '@seal/coordinator';
 
-/** The model the tiny world ships (pretrained by `seal pretrain`, committed). */
-export const DEFAULT_MODEL_DIR = 'models/tiny-world';
+/** The model the tiny world ships (pretrained by `seal pretrain`, committed); found from any working directory. */
+export const DEFAULT_MODEL_DIR = resolve(import.meta.dirname, '..', '..', '..', '..', 'models', 'tiny-world');
 export const SETTINGS_FILE = 'main-job.json';
 
 /**

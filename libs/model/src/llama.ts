@@ -61,7 +61,8 @@ class Linear {
   forward(x: Tensor): Tensor {
     let y = x.matmul(this.weight);
     if (this.bias) y = y.add(this.bias);
-    if (this.lora) y = y.add(x.matmul(this.lora.a).matmul(this.lora.b).mul(this.lora.scale));
+    // Scaling the rank-r intermediate (T·r values) instead of the output (T·out) is the same product, cheaper.
+    if (this.lora) y = y.add(x.matmul(this.lora.a).mul(this.lora.scale).matmul(this.lora.b));
     return y;
   }
 }

@@ -7,9 +7,11 @@ import { Command } from 'commander';
 import { flushTelemetry } from '@seal/telemetry';
 import * as bench from './commands/bench';
 import * as demo from './commands/demo';
+import * as evalCommand from './commands/eval';
 import * as generate from './commands/generate';
 import * as info from './commands/info';
 import * as model from './commands/model';
+import * as pretrain from './commands/pretrain';
 import * as report from './commands/report';
 import * as run from './commands/run';
 import * as serve from './commands/serve';
@@ -18,7 +20,7 @@ import * as trace from './commands/trace';
 import * as version from './commands/version';
 import { CLI_VERSION, describeFailure } from './failure';
 
-const COMMANDS: { register(program: Command): void }[] = [demo, info, serve, version, model, sft, generate, bench, run, report, trace];
+const COMMANDS: { register(program: Command): void }[] = [demo, info, serve, version, model, sft, generate, bench, run, report, trace, pretrain, evalCommand];
 
 const program = new Command('seal')
   .description('SEAL-TS: self-adapting language models (SEAL, arXiv 2506.10943) in TypeScript')

@@ -58,7 +58,7 @@ export interface ServingSeal {
 }
 
 /** Starts `seal serve <role> --port 0 …` and resolves once it is listening. */
-export function serveSeal(role: 'teacher' | 'student', extraArgs: string[] = [], env: Record<string, string> = {}, readyTimeoutMs = 60_000): Promise<ServingSeal> {
+export function serveSeal(role: 'teacher' | 'student', extraArgs: string[] = [], env: Record<string, string> = {}, readyTimeoutMs = 150_000): Promise<ServingSeal> {
   const child = spawn(NODE, [...SEAL_ARGS, 'serve', role, '--port', '0', ...extraArgs], { cwd: REPO_ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   const finished = collect(child, 10 * 60_000);
   return new Promise((resolvePromise, reject) => {

@@ -19,7 +19,7 @@ let student: ServingSeal;
 
 beforeAll(async () => {
   student = await serveSeal('student', [], { SEAL_TRACE_DIR: traceDir });
-});
+}, 180_000);
 afterAll(async () => {
   if (student.child.exitCode === null) await student.stop('SIGKILL');
   rmSync(traceDir, { recursive: true, force: true });

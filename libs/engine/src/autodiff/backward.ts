@@ -1,8 +1,8 @@
 /** @file The reverse-mode walker: seeds, accumulation, broadcast reduction, and pruning to the requested targets. */
 import { toposort } from '../ir/graph';
-import type { OpKind } from '../ir/ops';
+import type { OpKind, OpParams } from '../ir/ops';
 import { broadcastAxes, fmt, isStatic, sameShape } from '../ir/shape';
-import { constant, type Tensor } from '../frontend/tensor';
+import { concat, constant, type Tensor } from '../frontend/tensor';
 import { vjp, type OutOf, type VjpRule } from './vjp-rules';
 
 /** Sums a gradient over the axes along which `target` was broadcast, so it has target's shape. */
@@ -35,11 +35,14 @@ export function grad(y: Tensor, wrt: Tensor[], opts: GradOptions = {}): Tensor[]
     if (targets.has(t)) live.add(t);
     else if (!(t.op === 'Identity' && (t.params as { detach: boolean }).detach) && t.src.some((s) => live.has(s))) live.add(t);
   }
-  const grads = new Map<Tensor, Tensor>([[y, seed]]);
+  // Contributions are collected per node and summed when the node is reached, so slices of one
+  // tensor can be joined by a Concat instead of being zero-padded and added (see accumulate).
+  const grads = new Map<Tensor, Tensor[]>([[y, [seed]]]);
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i];
-    const g = grads.get(t);
-    if (!g || !live.has(t) || t.src.length === 0) continue;
+    const parts = grads.get(t);
+    if (!parts || !live.has(t) || t.src.length === 0) continue;
+    const g = accumulate(parts);
     const rule = vjp[t.op] as VjpRule<OpKind>;
     const gs = rule(g, t as OutOf<OpKind>);
     if (gs.length !== t.src.length) {
@@ -50,8 +53,71 @@ export function grad(y: Tensor, wrt: Tensor[], opts: GradOptions = {}): Tensor[]
       if (gk === null || !live.has(s)) return;
       const reduced = sumToShape(gk, s);
       const prev = grads.get(s);
-      grads.set(s, prev ? prev.add(reduced) : reduced);
+      if (prev) prev.push(reduced);
+      else grads.set(s, [reduced]);
     });
   }
-  return wrt.map((w) => grads.get(w) ?? constant(0, w.dtype).expandLike(w));
+  return wrt.map((w) => {
+    const parts = grads.get(w);
+    return parts ? accumulate(parts) : constant(0, w.dtype).expandLike(w);
+  });
+}
+
+/** A contribution that is some gradient zero-padded along one static axis: the Slice rule's output. */
+interface Slab {
+  axis: number;
+  start: number;
+  end: number;
+  /** Extent of the padded axis. */
+  total: number;
+  body: Tensor;
+}
+
+function asSlab(t: Tensor): Slab | null {
+  if (t.op !== 'Pad') return null;
+  const { pads } = t.params as OpParams<'Pad'>;
+  const r = t.rank;
+  const axes = t.shape.map((_, a) => a).filter((a) => pads[a] !== 0 || pads[a + r] !== 0);
+  const d = t.shape[axes[0]];
+  if (axes.length !== 1 || typeof d !== 'number' || pads[axes[0]] < 0 || pads[axes[0] + r] < 0) return null;
+  return { axis: axes[0], start: pads[axes[0]], end: d - pads[axes[0] + r], total: d, body: t.src[0] };
+}
+
+/**
+ * Sums a node's gradient contributions. Slices of one tensor (split q/k/v, rotate_half's halves)
+ * each send back a zero-padded gradient; adjacent ones are joined with one Concat and padded once,
+ * which writes the full-size tensor once instead of once per slice plus the Adds.
+ */
+function accumulate(parts: Tensor[]): Tensor {
+  if (parts.length === 1) return parts[0];
+  const terms: Tensor[] = [];
+  const byAxis = new Map<number, Slab[]>();
+  for (const p of parts) {
+    const slab = asSlab(p);
+    if (!slab) terms.push(p);
+    else byAxis.set(slab.axis, [...(byAxis.get(slab.axis) ?? []), slab]);
+  }
+  for (const [axis, slabs] of byAxis) {
+    slabs.sort((a, b) => a.start - b.start);
+    const full = slabs[0].body.rank;
+    const { total } = slabs[0];
+    let run: Slab[] = [];
+    const flush = () => {
+      if (run.length === 0) return;
+      const body = run.length === 1 ? run[0].body : concat(run.map((s) => s.body), axis);
+      const before = run[0].start;
+      const after = total - run[run.length - 1].end;
+      const pads = new Array<number>(2 * full).fill(0);
+      pads[axis] = before;
+      pads[axis + full] = after;
+      terms.push(before === 0 && after === 0 ? body : body.pad(pads));
+      run = [];
+    };
+    for (const s of slabs) {
+      if (run.length > 0 && run[run.length - 1].end !== s.start) flush();
+      run.push(s);
+    }
+    flush();
+  }
+  return terms.reduce((a, b) => a.add(b));
 }

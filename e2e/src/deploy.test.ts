@@ -140,9 +140,10 @@ describe('deployment manifests', () => {
     expect(entrypoint.join(' ')).toBe(script);
     expect(/^EXPOSE (.*)$/m.exec(dockerfile)![1].split(/\s+/).map(Number)).toEqual([DEFAULT_TEACHER_PORT, DEFAULT_STUDENT_PORT]);
     // Every workspace package.json is copied before install, or the frozen install would fail.
-    const workspaces = [...['apps', 'libs'].flatMap((group) => readdirSync(join(REPO_ROOT, group)).map((name) => `${group}/${name}`)), 'e2e', 'tools', 'experiments'].filter((w) =>
-      existsSync(join(REPO_ROOT, w, 'package.json')),
-    );
+    // The workspace globs of pnpm-workspace.yaml (`apps/*` or a plain folder), expanded.
+    const workspaces = ((workspace as unknown as { packages: string[] }).packages)
+      .flatMap((glob) => (glob.endsWith('/*') ? readdirSync(join(REPO_ROOT, glob.slice(0, -2))).map((name) => `${glob.slice(0, -2)}/${name}`) : [glob]))
+      .filter((w) => existsSync(join(REPO_ROOT, w, 'package.json')));
     expect(workspaces.length).toBeGreaterThan(10);
     for (const w of workspaces) expect(dockerfile).toContain(`COPY ${w}/package.json ${w}/`);
   });

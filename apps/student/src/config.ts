@@ -20,6 +20,8 @@ export const studentConfigSchema = z
     studentId: z.string().min(1).optional(),
     /** Root that LoadCheckpoint's shared_path is confined to; empty disables by-reference loads. */
     sharedStorageRoot: z.string().default(''),
+    /** Where pushed checkpoints are kept; empty means a fresh folder under the system temp dir. */
+    storeDir: z.string().default(''),
   })
   .strict();
 export type StudentConfig = z.infer<typeof studentConfigSchema>;

@@ -1,8 +1,13 @@
 /**
  * @file `seal serve teacher|student`: runs one service until SIGTERM/SIGINT, then drains
  * (health NOT_SERVING → finish in-flight calls → force after the shutdown timeout).
- * Prints `listening on HOST:PORT` once ready, so scripts and tests can use port 0.
+ * Prints `listening on HOST:PORT` once ready, so scripts and tests can use port 0. With a model
+ * folder (`model.path` or `--model`) the service runs the real in-process role; without one it
+ * answers Info only (the loop RPCs say UNIMPLEMENTED).
  */
+import { mkdtempSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfigFile, parseConfig, shutdownOnSignals, type RunningServer } from '@seal/rpc';
 import { serveStudent, studentConfigSchema } from '@seal/student';
@@ -11,6 +16,7 @@ import { flushTelemetry } from '@seal/telemetry';
 
 interface ServeOptions {
   config?: string;
+  model?: string;
   host?: string;
   port?: number;
   maxMessageBytes?: number;
@@ -38,13 +44,41 @@ function withOverrides<C extends { server: { host: string; port?: number; maxMes
   };
 }
 
-export async function serve(role: 'teacher' | 'student', options: ServeOptions): Promise<RunningServer> {
+/** A serving role: the server, and what to release after it stops. */
+export interface Serving {
+  server: RunningServer;
+  release(): Promise<void>;
+}
+
+const storeFor = (configured: string, role: string) => configured || mkdtempSync(join(tmpdir(), `seal-${role}-store-`));
+
+export async function serve(role: 'teacher' | 'student', options: ServeOptions): Promise<Serving> {
   if (role === 'teacher') {
-    const config = options.config ? loadConfigFile(options.config, teacherConfigSchema) : parseConfig({}, teacherConfigSchema);
-    return serveTeacher(withOverrides(config, options));
+    const config = withOverrides(options.config ? loadConfigFile(options.config, teacherConfigSchema) : parseConfig({}, teacherConfigSchema), options);
+    const modelDir = options.model ?? config.model.path;
+    if (!modelDir) return { server: await serveTeacher(config), release: async () => {} };
+    // Loaded only when serving a model: the engine and onnxruntime are heavy to import.
+    const { InProcessTeacher } = await import('@seal/coordinator/in-process');
+    const teacher = new InProcessTeacher({ modelDir, storeDir: storeFor(config.checkpointDir, 'teacher') });
+    await teacher.info(); // fails here, in one line, if the model folder is unusable
+    return { server: await serveTeacher({ ...config, model: { ...config.model, path: modelDir } }, teacher), release: () => teacher.release() };
   }
-  const config = options.config ? loadConfigFile(options.config, studentConfigSchema) : parseConfig({}, studentConfigSchema);
-  return serveStudent(withOverrides(config, options));
+  const config = withOverrides(options.config ? loadConfigFile(options.config, studentConfigSchema) : parseConfig({}, studentConfigSchema), options);
+  const modelDir = options.model ?? config.model.path;
+  if (!modelDir) return { server: await serveStudent(config), release: async () => {} };
+  const [{ InProcessStudent }, { createRuntime }] = await Promise.all([import('@seal/coordinator/in-process'), import('@seal/engine')]);
+  // One ORT thread per worker: `workers` evaluations run side by side.
+  const runtime = createRuntime({ intraOpThreads: 1, workers: config.workers });
+  const student = new InProcessStudent({ modelDir, storeDir: storeFor(config.storeDir, 'student'), studentId: config.studentId ?? `${hostname()}-${process.pid}`, capacity: config.workers, runtime });
+  await student.info();
+  const server = await serveStudent({ ...config, model: { ...config.model, path: modelDir } }, student);
+  return {
+    server,
+    release: async () => {
+      await student.release();
+      await runtime.release();
+    },
+  };
 }
 
 export function register(program: Command): void {
@@ -53,15 +87,18 @@ export function register(program: Command): void {
     .description('serve the TeacherService or StudentService over gRPC until SIGTERM')
     .addArgument(program.createArgument('<role>', 'which service').choices(['teacher', 'student']))
     .option('--config <file>', 'YAML or JSON config (server, model, workers…)')
+    .option('--model <dir>', 'model folder (config.json, model.safetensors, tokenizer.json) to serve the real role')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .addOption(new Option('--port <port>', 'port to listen on; 0 picks a free one (default 50051 teacher, 50052 student)').argParser(integerIn(0, 65535)))
     .addOption(new Option('--max-message-bytes <bytes>', 'largest request or response (default 32 MiB)').argParser(integerIn(1024, 2 ** 31 - 1)))
     .action(async (role: 'teacher' | 'student', options: ServeOptions) => {
-      const server = await serve(role, options);
+      const { server, release } = await serve(role, options);
       console.log(`listening on ${server.address}`);
       shutdownOnSignals(server, (how, signal) => {
         console.log(`stopped (${signal}, ${how})`);
-        void flushTelemetry().finally(() => process.exit(0));
+        void release()
+          .then(flushTelemetry)
+          .finally(() => process.exit(0));
       });
     });
 }

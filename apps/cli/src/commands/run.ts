@@ -101,7 +101,9 @@ async function run(o: RunCliOptions): Promise<void> {
     process.stdout.write(`# seal run settings\nmodel: ${settings.extras.model}\n${settings.extras.studentModel ? `studentModel: ${settings.extras.studentModel}\n` : ''}table:\n  testPassages: ${settings.extras.table.testPassages}\nout: ${runDir}\n`);
     return;
   }
-  if (!existsSync(join(settings.extras.model, 'config.json'))) {
+  // A fully remote run needs no local model: the services hold theirs (the world comes from world.json beside it, if present).
+  const allRemote = Boolean(settings.config.teacher.address) && settings.config.students.addresses.length > 0;
+  if (!allRemote && !existsSync(join(settings.extras.model, 'config.json'))) {
     throw new Error(`model: ${settings.extras.model} has no config.json (pretrain the tiny-world model, or pass --model DIR)`);
   }
   const progress = createRunProgress();

@@ -21,7 +21,8 @@ export interface WorldContexts {
 
 /**
  * `source` is the run config's data.source: 'tiny-world' (the world recorded beside the model, or
- * the default world) or a folder holding a `world.json` written by `pnpm world`.
+ * the default world when the model folder has none, e.g. a run against remote services) or a
+ * folder holding a `world.json` written by `pnpm world`.
  */
 export function loadWorldContexts(source: string, modelDir: string): WorldContexts {
   const worldFile = source === 'tiny-world' ? join(modelDir, 'world.json') : join(source, 'world.json');

@@ -32,7 +32,7 @@ export function rewardChart(results: Results): Promise<Chart> {
     data: { values: results.rounds },
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'round', type: 'ordinal', title: 'round' },
+      x: { field: 'round', type: 'ordinal', title: 'round', axis: { labelAngle: 0 } },
       y: { field: 'mean_reward', type: 'quantitative', title: 'mean reward (accuracy gain)' },
     },
   });

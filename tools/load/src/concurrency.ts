@@ -1,7 +1,8 @@
 /**
  * @file Many streams at once: `clients` channels each open `streamsPerClient` EvaluateStream calls
- * (one job per stream) against the students, alternating; all must finish, health must stay
- * SERVING throughout (polled), and the students' RSS is read before and after.
+ * (one job per stream) against the students, alternating, in one or more bursts; all must
+ * finish, health must stay SERVING throughout (polled), and the students' RSS is read before,
+ * after each burst, and after.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as pb from '@seal/proto';
@@ -18,6 +19,8 @@ export interface ConcurrencyResult {
   notServing: number;
   rssBeforeMiB: number[];
   rssAfterMiB: number[];
+  /** RSS after each burst (students × bursts): a leak keeps climbing, a cache levels off. */
+  rssPerBurstMiB: number[][];
 }
 
 function oneStream(client: pb.StudentServiceClient, request: pb.EvaluateRequest): Promise<pb.EvaluateStreamResponse> {
@@ -32,7 +35,7 @@ function oneStream(client: pb.StudentServiceClient, request: pb.EvaluateRequest)
   });
 }
 
-export async function runConcurrency(fleet: StudentProcess[], clients: number, streamsPerClient: number, log: (line: string) => void): Promise<ConcurrencyResult> {
+export async function runConcurrency(fleet: StudentProcess[], clients: number, streamsPerClient: number, bursts: number, log: (line: string) => void): Promise<ConcurrencyResult> {
   const info = new RemoteStudent(fleet[0]!.address);
   const base = (await info.info()).baseCheckpoint;
   // Warm each student first so the "before" RSS includes its compiled graphs, not only start-up.
@@ -59,20 +62,25 @@ export async function runConcurrency(fleet: StudentProcess[], clients: number, s
   const started = performance.now();
   const failed: string[] = [];
   let finished = 0;
-  await Promise.all(
-    channels.flatMap((channel, c) =>
-      Array.from({ length: streamsPerClient }, async (_, s) => {
-        const i = c * streamsPerClient + s;
-        try {
-          const answer = await oneStream(channel, toProto.evaluateRequest(evaluateJob(i, base, 'conc')));
-          if (answer.outcome?.$case !== 'result') throw new Error(`item error ${answer.outcome?.value.statusCode}: ${answer.outcome?.value.message}`);
-          finished++;
-        } catch (error) {
-          failed.push(`stream ${i}: ${(error as Error).message}`);
-        }
-      }),
-    ),
-  );
+  const rssPerBurstMiB: number[][] = [];
+  for (let burst = 0; burst < bursts; burst++) {
+    // Every burst sends the same jobs: caches keyed by passage are full after the first.
+    await Promise.all(
+      channels.flatMap((channel, c) =>
+        Array.from({ length: streamsPerClient }, async (_, s) => {
+          const i = c * streamsPerClient + s;
+          try {
+            const answer = await oneStream(channel, toProto.evaluateRequest(evaluateJob(i, base, 'conc')));
+            if (answer.outcome?.$case !== 'result') throw new Error(`item error ${answer.outcome?.value.statusCode}: ${answer.outcome?.value.message}`);
+            finished++;
+          } catch (error) {
+            failed.push(`stream ${i}: ${(error as Error).message}`);
+          }
+        }),
+      ),
+    );
+    rssPerBurstMiB.push(fleet.map((s) => s.rssBytes() / 2 ** 20));
+  }
   const seconds = (performance.now() - started) / 1000;
   polling = false;
   await poller;
@@ -80,7 +88,7 @@ export async function runConcurrency(fleet: StudentProcess[], clients: number, s
   // Let the students settle (GC after the burst) before the second reading.
   await new Promise((r) => setTimeout(r, 2000));
   const rssAfterMiB = fleet.map((s) => s.rssBytes() / 2 ** 20);
-  const result = { streams: clients * streamsPerClient, finished, failed, seconds, healthChecks, notServing, rssBeforeMiB, rssAfterMiB };
-  log(`concurrency: ${finished}/${result.streams} streams finished in ${seconds.toFixed(1)} s; health ${healthChecks - notServing}/${healthChecks} SERVING; RSS MiB before ${rssBeforeMiB.map((r) => r.toFixed(0)).join(',')} after ${rssAfterMiB.map((r) => r.toFixed(0)).join(',')}`);
+  const result = { streams: clients * streamsPerClient * bursts, finished, failed, seconds, healthChecks, notServing, rssBeforeMiB, rssAfterMiB, rssPerBurstMiB };
+  log(`concurrency: ${finished}/${result.streams} streams finished in ${seconds.toFixed(1)} s; health ${healthChecks - notServing}/${healthChecks} SERVING; RSS MiB before ${rssBeforeMiB.map((r) => r.toFixed(0)).join(',')} after ${rssAfterMiB.map((r) => r.toFixed(0)).join(',')}; per burst ${rssPerBurstMiB.map((b) => b.map((r) => r.toFixed(0)).join(',')).join(' | ')}`);
   return result;
 }

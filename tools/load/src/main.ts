@@ -21,12 +21,13 @@ const program = new Command('load')
   .option('--evaluations <n>', 'throughput: evaluations per student count', '8')
   .option('--clients <n>', 'concurrency: client channels', '8')
   .option('--streams-per-client <n>', 'concurrency: EvaluateStream calls per client', '8')
+  .option('--bursts <n>', 'concurrency: times the whole set of streams is sent (RSS read after each)', '3')
   .option('--requests <n>', 'hostile: requests per RPC', '500')
   .option('--threads <n>', 'ORT intra-op threads per student', '1')
   .option('--json', 'print the results as one JSON object at the end');
 
 program.parse();
-const o = program.opts<{ parts: string; students: string; evaluations: string; clients: string; streamsPerClient: string; requests: string; threads: string; json?: boolean }>();
+const o = program.opts<{ parts: string; students: string; evaluations: string; clients: string; streamsPerClient: string; bursts: string; requests: string; threads: string; json?: boolean }>();
 const parts = o.parts.split(',');
 for (const p of parts) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`--parts: unknown part "${p}" (expected ${PARTS.join(', ')})`);
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -43,7 +44,7 @@ try {
   if (parts.includes('concurrency')) {
     const fleet = await startFleet(2, work.modelDir, work.root, { threads, workers: 2, maxMessageBytes: MAX_MESSAGE_BYTES });
     try {
-      const r = await runConcurrency(fleet, Number(o.clients), Number(o.streamsPerClient), log);
+      const r = await runConcurrency(fleet, Number(o.clients), Number(o.streamsPerClient), Number(o.bursts), log);
       results.concurrency = r;
       if (r.finished !== r.streams || r.notServing > 0 || fleet.some((s) => !s.alive())) failures++;
     } finally {

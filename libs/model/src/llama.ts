@@ -1,5 +1,5 @@
 /** @file The Llama-family transformer (Llama, Qwen2) as an engine graph, top to bottom like nanoGPT. */
-import { concat, constant, hostTensor, input, type Tensor } from '@seal/engine';
+import { concat, constant, hostTensor, input, rmsNorm as engineRmsNorm, type Tensor } from '@seal/engine';
 import type { ModelConfig } from './config';
 import { linearSpecs, paramSpecs } from './hf-names';
 
@@ -25,9 +25,13 @@ export const P = 'P';
 // ---------------------------------------------------------------------------------------------
 // Functions
 
-/** RMSNorm over the last axis: x / √(mean(x²) + ε) · w. */
+/**
+ * RMSNorm over the last axis: x / √(mean(x²) + ε) · w. Written as the engine's Pow → ReduceMean →
+ * Add → Sqrt → Div → Mul chain, which ORT fuses into one SimplifiedLayerNormalization kernel on
+ * forward-only graphs (decode: 6 nodes → 1 per norm, 9 norms at S).
+ */
 export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
-  return x.mul(x.square().mean([-1], true).add(eps).sqrt().reciprocal()).mul(weight);
+  return engineRmsNorm(x, weight, eps);
 }
 
 /** HF's rotate_half: (x₁, x₂) → (−x₂, x₁) over the two halves of the last axis. */

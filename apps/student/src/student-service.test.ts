@@ -44,7 +44,7 @@ describe('StudentService', () => {
   });
 
   it('answers a valid Evaluate with UNIMPLEMENTED naming the issue', async () => {
-    await expect(call((cb) => client.evaluate(validEvaluate, cb))).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED, details: 'Evaluate arrives with issue 7 (the SEAL loop)' });
+    await expect(call((cb) => client.evaluate(validEvaluate, cb))).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED, details: 'Evaluate needs a model: serve the student with --model DIR (or model.path in its config)' });
   });
 
   it('reports per-item outcomes on EvaluateStream and keeps the stream open', async () => {
@@ -59,7 +59,7 @@ describe('StudentService', () => {
     await done;
     expect(replies.map((r) => r.outcome?.$case === 'error' && [r.outcome.value.statusCode, r.outcome.value.message])).toEqual([
       [grpc.status.INVALID_ARGUMENT, 'messages[0].request.idempotency_key must be non-empty'],
-      [grpc.status.UNIMPLEMENTED, 'Evaluate arrives with issue 7 (the SEAL loop)'],
+      [grpc.status.UNIMPLEMENTED, 'Evaluate needs a model: serve the student with --model DIR (or model.path in its config)'],
     ]);
   });
 
@@ -76,7 +76,7 @@ describe('StudentService', () => {
     });
     await expect(load({ idempotencyKey: 'k', checkpoint: { id: 'c', sha256: 'd'.repeat(64), sizeBytes: 1 } })).rejects.toMatchObject({
       code: grpc.status.UNIMPLEMENTED,
-      details: 'LoadCheckpoint arrives with issue 7 (the SEAL loop)',
+      details: 'LoadCheckpoint needs a model: serve the student with --model DIR (or model.path in its config)',
     });
   });
 });

@@ -1,20 +1,22 @@
 /**
  * @file StudentService over gRPC: proto ⇄ domain, nothing else. Info works from the config;
  * Evaluate, EvaluateStream and LoadCheckpoint validate their input (INVALID_ARGUMENT naming the
- * field) and, until a domain Student is plugged in (issue 7), answer UNIMPLEMENTED saying so.
+ * field) and, without a domain Student (no model configured), answer UNIMPLEMENTED saying so.
  */
 import type { CheckpointRef, Student } from '@seal/coordinator';
 import * as pb from '@seal/proto';
-import { bidiStream, clientStream, fromProto, invalidArgument, notYetImplemented, RpcError, toProto, toStatus, unary } from '@seal/rpc';
+import { bidiStream, clientStream, fromProto, invalidArgument, RpcError, toProto, toStatus, unary } from '@seal/rpc';
+import { boundedMap } from './bounded-map';
 import type { StudentConfig } from './config';
 
-const ARRIVES_WITH = 'issue 7 (the SEAL loop)';
+/** UNIMPLEMENTED for a loop RPC on a student started without a model folder. */
+const needsModel = (rpc: string) => new RpcError('unimplemented', `${rpc} needs a model: serve the student with --model DIR (or model.path in its config)`);
 
 export interface StudentServiceDeps {
   config: StudentConfig;
   /** Name of this replica (config.studentId or host:port). */
   studentId: string;
-  /** The domain student; absent until issue 7 provides one. */
+  /** The domain student; absent when no model is configured. */
   student?: Student;
   version: string;
   hostname: string;
@@ -27,7 +29,7 @@ export function createStudentService(deps: StudentServiceDeps): pb.StudentServic
 
   async function evaluate(request: pb.EvaluateRequest, signal: AbortSignal, deadline: number | undefined, path = ''): Promise<pb.EvaluateResponse> {
     const job = fromProto.evaluateRequest(request, path);
-    if (!student) throw notYetImplemented('Evaluate', ARRIVES_WITH);
+    if (!student) throw needsModel('Evaluate');
     inFlight++;
     try {
       return toProto.evaluateResponse(await student.evaluate(job, { signal, deadline }), job.baseCheckpoint);
@@ -52,21 +54,20 @@ export function createStudentService(deps: StudentServiceDeps): pb.StudentServic
 
     evaluate: unary((request, { signal, deadline }) => evaluate(request, signal, deadline)),
 
-    evaluateStream: bidiStream(async function* (requests, { signal, deadline }) {
-      // Results stream back in completion order; a bad item fails alone, the stream goes on.
-      // TODO(issue 7): run up to `workers` items concurrently once evaluations are real.
-      let index = 0;
-      for await (const message of requests) {
+    evaluateStream: bidiStream((requests, { signal, deadline }) =>
+      // Up to `workers` evaluations at once; results stream back in completion order. A bad item
+      // fails alone (an error outcome with its status), the stream goes on.
+      boundedMap(requests, config.workers, async (message, index) => {
         const request = message.request ?? pb.EvaluateRequest.fromPartial({});
-        const path = `messages[${index++}].request`;
         try {
-          yield pb.EvaluateStreamResponse.fromPartial({ idempotencyKey: request.idempotencyKey, outcome: { $case: 'result', value: await evaluate(request, signal, deadline, path) } });
+          const result = await evaluate(request, signal, deadline, `messages[${index}].request`);
+          return pb.EvaluateStreamResponse.fromPartial({ idempotencyKey: request.idempotencyKey, outcome: { $case: 'result', value: result } });
         } catch (error) {
           const status = toStatus(error);
-          yield pb.EvaluateStreamResponse.fromPartial({ idempotencyKey: request.idempotencyKey, outcome: { $case: 'error', value: { statusCode: status.code, message: status.details } } });
+          return pb.EvaluateStreamResponse.fromPartial({ idempotencyKey: request.idempotencyKey, outcome: { $case: 'error', value: { statusCode: status.code, message: status.details } } });
         }
-      }
-    }),
+      }),
+    ),
 
     loadCheckpoint: clientStream(async (requests, { signal, deadline }) => {
       const started = Date.now();
@@ -84,7 +85,7 @@ export function createStudentService(deps: StudentServiceDeps): pb.StudentServic
       })();
       if (!student) {
         await counted.next(); // validates the header first
-        throw notYetImplemented('LoadCheckpoint', ARRIVES_WITH);
+        throw needsModel('LoadCheckpoint');
       }
       // Read through the header first: a shared-storage load has no chunks to hand to the student.
       const first = await counted.next();

@@ -14,7 +14,7 @@ export const teacherConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** Where M-step checkpoints are written; empty means inside the run folder (issue 7). */
+    /** Where M-step checkpoints are kept, across restarts; empty means a fresh folder under the system temp dir. */
     checkpointDir: z.string().default(''),
   })
   .strict();

@@ -49,7 +49,7 @@ describe('TeacherService', () => {
   });
 
   it('answers valid requests with UNIMPLEMENTED naming the issue', async () => {
-    expect(await firstError(client.generateSelfEdits(generate))).toMatchObject({ code: grpc.status.UNIMPLEMENTED, details: 'GenerateSelfEdits arrives with issue 7 (the SEAL loop)' });
+    expect(await firstError(client.generateSelfEdits(generate))).toMatchObject({ code: grpc.status.UNIMPLEMENTED, details: 'GenerateSelfEdits needs a model: serve the teacher with --model DIR (or model.path in its config)' });
     expect(await firstError(client.getCheckpoint({ checkpointId: 'teacher-r0', maxChunkBytes: 0 }))).toMatchObject({ code: grpc.status.UNIMPLEMENTED });
     expect(await firstError(client.getCheckpoint({ checkpointId: '', maxChunkBytes: 0 }))).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: 'checkpoint_id must be non-empty' });
   });

@@ -1,18 +1,19 @@
 /**
  * @file TeacherService over gRPC: proto ⇄ domain, nothing else. Info works from the config;
  * GenerateSelfEdits, Update, GetCheckpoint and LoadCheckpoint validate their input (INVALID_ARGUMENT naming the
- * field) and, until a domain Teacher is plugged in (issue 7), answer UNIMPLEMENTED saying so.
+ * field) and, without a domain Teacher (no model configured), answer UNIMPLEMENTED saying so.
  */
 import type { Teacher } from '@seal/coordinator';
 import * as pb from '@seal/proto';
-import { clientStream, fromProto, invalidArgument, notYetImplemented, serverStream, toProto, unary } from '@seal/rpc';
+import { clientStream, fromProto, invalidArgument, RpcError, serverStream, toProto, unary } from '@seal/rpc';
 import type { TeacherConfig } from './config';
 
-const ARRIVES_WITH = 'issue 7 (the SEAL loop)';
+/** UNIMPLEMENTED for a loop RPC on a teacher started without a model folder. */
+const needsModel = (rpc: string) => new RpcError('unimplemented', `${rpc} needs a model: serve the teacher with --model DIR (or model.path in its config)`);
 
 export interface TeacherServiceDeps {
   config: TeacherConfig;
-  /** The domain teacher; absent until issue 7 provides one. */
+  /** The domain teacher; absent when no model is configured. */
   teacher?: Teacher;
   version: string;
   hostname: string;
@@ -30,7 +31,7 @@ export function createTeacherService(deps: TeacherServiceDeps): pb.TeacherServic
 
     generateSelfEdits: serverStream(async function* (request, { signal, deadline }) {
       const job = fromProto.generateSelfEditsRequest(request);
-      if (!teacher) throw notYetImplemented('GenerateSelfEdits', ARRIVES_WITH);
+      if (!teacher) throw needsModel('GenerateSelfEdits');
       for await (const edit of teacher.generateSelfEdits(job, { signal, deadline })) {
         yield pb.GenerateSelfEditsResponse.fromPartial({ selfEdit: toProto.selfEdit(edit) });
       }
@@ -38,13 +39,13 @@ export function createTeacherService(deps: TeacherServiceDeps): pb.TeacherServic
 
     update: unary(async (request, { signal, deadline }) => {
       const job = fromProto.updateRequest(request);
-      if (!teacher) throw notYetImplemented('Update', ARRIVES_WITH);
+      if (!teacher) throw needsModel('Update');
       return pb.UpdateResponse.fromPartial({ checkpoint: toProto.checkpointRef(await teacher.update(job, { signal, deadline })) });
     }),
 
     getCheckpoint: serverStream(async function* (request, { signal, deadline }) {
       if (request.checkpointId.trim() === '') throw invalidArgument('checkpoint_id must be non-empty', { field: 'checkpoint_id' });
-      if (!teacher) throw notYetImplemented('GetCheckpoint', ARRIVES_WITH);
+      if (!teacher) throw needsModel('GetCheckpoint');
       let first = true;
       for await (const chunk of teacher.getCheckpoint(request.checkpointId, { signal, deadline })) {
         if (first) yield pb.GetCheckpointResponse.fromPartial({ part: { $case: 'checkpoint', value: toProto.checkpointRef(chunk.checkpoint) } });
@@ -67,7 +68,7 @@ export function createTeacherService(deps: TeacherServiceDeps): pb.TeacherServic
       })();
       if (!teacher?.loadCheckpoint) {
         await counted.next(); // validates the header first
-        throw notYetImplemented('TeacherService.LoadCheckpoint', ARRIVES_WITH);
+        throw needsModel('TeacherService.LoadCheckpoint');
       }
       const ref = await teacher.loadCheckpoint(counted, { signal, deadline });
       return pb.TeacherServiceLoadCheckpointResponse.fromPartial({ checkpoint: toProto.checkpointRef(ref), bytesReceived: received, seconds: (Date.now() - started) / 1000 });

@@ -1,5 +1,5 @@
 /**
- * @file `seal demo`: the most complete end-to-end path until `seal run` exists (issue 7). Starts
+ * @file `seal demo`: the gRPC services alone, no model needed. Starts
  * a teacher and a student in this process on free ports, checks health and Info over real gRPC,
  * shows that the SEAL-loop RPCs answer UNIMPLEMENTED for now, and shuts both down.
  */

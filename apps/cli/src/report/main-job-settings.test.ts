@@ -1,5 +1,5 @@
 /** @file Settings resolution of `seal run`: layering (defaults < file < flags, journaled config under all on resume), the CLI's own keys, and bad input naming the field. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,6 +20,18 @@ describe('resolveSettings', () => {
     expect(s.config).toMatchObject({ seed: 4, rounds: 1, selfEdits: { perPassage: 4 }, data: { passagesPerRound: MAIN_JOB_DEFAULTS.data!.passagesPerRound } });
     expect(s.extras).toEqual({ model: join(process.cwd(), 'some/model'), table: { testPassages: 5 } });
     expect(resolveSettings({ overrides: {}, extras: {} }).extras.table.testPassages).toBe(DEFAULT_TEST_PASSAGES);
+  });
+
+  it("layers the model folder's inner_loop.json between the main-job defaults and the file", () => {
+    const model = join(tmp, 'model-with-settings');
+    mkdirSync(model, { recursive: true });
+    writeFileSync(join(model, 'inner_loop.json'), JSON.stringify({ inner: { sft: { lr: 0.002, epochs: 20 } }, selfEdits: { maxNewTokens: 160 } }));
+    const configFile = file('f.yaml', 'inner: { sft: { epochs: 5 } }\n');
+    const s = resolveSettings({ configFile, overrides: {}, extras: { model } });
+    expect(s.config.inner.sft).toMatchObject({ lr: 0.002, epochs: 5 });
+    expect(s.config.selfEdits).toMatchObject({ maxNewTokens: 160, perPassage: MAIN_JOB_DEFAULTS.selfEdits!.perPassage });
+    writeFileSync(join(model, 'inner_loop.json'), '{ nope');
+    expect(() => resolveSettings({ overrides: {}, extras: { model } })).toThrow(/cannot parse .*inner_loop\.json/);
   });
 
   it('on resume, the journaled config is the base layer: unchanged without flags, a flag changes only its field', () => {

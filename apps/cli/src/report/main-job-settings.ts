@@ -20,9 +20,26 @@ export const SETTINGS_FILE = 'main-job.json';
 export const MAIN_JOB_DEFAULTS: RunConfigInput = {
   rounds: 2,
   data: { passagesPerRound: 12 },
-  selfEdits: { perPassage: 4, maxNewTokens: 96 },
-  inner: { evalTimes: 1, maxAnswerTokens: 8 },
+  selfEdits: { perPassage: 4 },
+  inner: { evalTimes: 1 },
 };
+
+/**
+ * A model folder may ship the inner-loop and sampling settings tuned for it (models/tiny-world's
+ * MODEL_CARD.md: the reference's q,v LoRA at lr 1e-3 barely moves a 1M-parameter model); they sit
+ * between the main-job defaults and the config file.
+ */
+export const MODEL_SETTINGS_FILE = 'inner_loop.json';
+
+function modelSettings(modelDir: string): RunConfigInput {
+  const path = join(modelDir, MODEL_SETTINGS_FILE);
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RunConfigInput;
+  } catch (error) {
+    throw new Error(`cannot parse ${path}: ${(error as Error).message}`);
+  }
+}
 export const DEFAULT_TEST_PASSAGES = 40;
 
 /** The CLI-level keys of a config file, beside the coordinator's sections. */
@@ -71,7 +88,9 @@ function splitFile(path: string): { run: RunConfigInput; extras: Partial<MainJob
 export function resolveSettings(input: SettingsInput): MainJobSettings {
   const file = input.configFile ? splitFile(input.configFile) : { run: {}, extras: {} };
   const base = input.base;
-  const config = parseRunConfig(mergeConfigInputs(base ? (base.config as RunConfigInput) : MAIN_JOB_DEFAULTS, file.run, input.overrides), input.configFile ?? 'config');
+  const model = resolve(input.extras.model ?? file.extras.model ?? base?.extras.model ?? DEFAULT_MODEL_DIR);
+  const defaults = base ? [base.config as RunConfigInput] : [MAIN_JOB_DEFAULTS, modelSettings(model)];
+  const config = parseRunConfig(mergeConfigInputs(...defaults, file.run, input.overrides), input.configFile ?? 'config');
   const testPassages = input.extras.testPassages ?? file.extras.table?.testPassages ?? base?.extras.table.testPassages ?? DEFAULT_TEST_PASSAGES;
   positiveInt(testPassages, '--test-passages');
   const studentModel = input.extras.studentModel ?? file.extras.studentModel ?? base?.extras.studentModel;
@@ -79,7 +98,7 @@ export function resolveSettings(input: SettingsInput): MainJobSettings {
   return {
     config,
     extras: {
-      model: resolve(input.extras.model ?? file.extras.model ?? base?.extras.model ?? DEFAULT_MODEL_DIR),
+      model,
       ...(studentModel ? { studentModel: resolve(studentModel) } : {}),
       table: { testPassages },
     },

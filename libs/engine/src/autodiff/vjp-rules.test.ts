@@ -91,6 +91,10 @@ const cases: { [K in OpKind]: Case } = {
 
 /** Extra cases for variants a single entry cannot cover. */
 const variants: [string, Case][] = [
+  // Constant exponents take the rule's shortcut (no run-time b − 1): x² as in RMSNorm, x³, √x.
+  ['Pow with constant exponent 2', { inputs: [normal(2, 3)], build: (x) => x.pow(2) }],
+  ['Pow with constant exponent 3', { inputs: [normal(2, 3)], build: (x) => x.pow(3) }],
+  ['Pow with constant exponent 0.5', { inputs: [positive(2, 3)], build: (x) => x.pow(0.5) }],
   ['ScatterElements reduction=add with repeated indices', {
     inputs: [normal(2, 4), normal(2, 3)],
     build: (x, u) => node('ScatterElements', [x, constant(ints([2, 3], [1, 1, 3, 0, 2, 0])), u], { axis: 1, reduction: 'add' }).mul(x),

@@ -40,6 +40,13 @@ function matmulWeightGrad(a: Tensor, b: Tensor, g: Tensor): Tensor {
 
 const noGrad = (_g: Tensor, out: Tensor) => out.src.map(() => null);
 
+/** The value of a one-element Constant node, else null. */
+function constantScalar(t: Tensor): number | null {
+  if (t.op !== 'Constant') return null;
+  const { value } = t.params as OpParams<'Constant'>;
+  return value.data.length === 1 ? Number(value.data[0]) : null;
+}
+
 export const vjp: { [K in OpKind]: VjpRule<K> } = {
   Input: () => [],
   Constant: () => [],
@@ -59,6 +66,9 @@ export const vjp: { [K in OpKind]: VjpRule<K> } = {
   Div: (g, out) => [g.div(out.src[1]), g.mul(out).div(out.src[1]).neg()],    // d(a/b) = g/b, −g·(a/b)/b
   Pow: (g, out) => {                                                         // d(aᵇ) = g·b·aᵇ⁻¹, g·aᵇ·ln a
     const [a, b] = out.src;
+    const c = constantScalar(b);
+    // A constant exponent (x² in RMSNorm) needs no run-time b − 1 and no Pow for aᵇ⁻¹ = a¹.
+    if (c !== null) return [c === 2 ? g.mul(a).mul(2) : g.mul(c).mul(a.pow(c - 1)), null];
     return [g.mul(b).mul(a.pow(b.sub(1))), g.mul(out).mul(a.log())];
   },
   Equal: noGrad, Less: noGrad, Greater: noGrad,                              // comparisons carry no gradient

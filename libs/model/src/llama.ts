@@ -45,6 +45,18 @@ export function rope(x: Tensor, cos: Tensor, sin: Tensor, headDim: number): Tens
   return x.mul(cos).add(rotateHalf(x, headDim).mul(sin));
 }
 
+/** sin with its first half negated, so rotate_half(x)·sin = swap_halves(x)·signedSin (built once per forward). */
+function signedSin(sin: Tensor, headDim: number): Tensor {
+  const [s1, s2] = sin.split([headDim / 2, headDim / 2], -1);
+  return concat([s1.neg(), s2], -1);
+}
+
+/** rope() with the sign folded into the table: no Neg per head tensor per layer (forward and backward). */
+function ropeSigned(x: Tensor, cos: Tensor, sinSigned: Tensor, headDim: number): Tensor {
+  const [x1, x2] = x.split([headDim / 2, headDim / 2], -1);
+  return x.mul(cos).add(concat([x2, x1], -1).mul(sinSigned));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Modules
 
@@ -86,6 +98,11 @@ export interface LayerContext {
   readonly mask: Tensor;
 }
 
+/** What the blocks get: the caller's context plus the signed sin table, computed once for all layers. */
+interface BlockContext extends LayerContext {
+  readonly sinSigned: Tensor;
+}
+
 class Attention {
   readonly q: Linear;
   readonly k: Linear;
@@ -105,14 +122,14 @@ class Attention {
    * each group's matmul broadcasts against its one K/V head (B, Hkv, 1, S, D). Head h uses KV head
    * ⌊h / rep⌋, as HF's repeat_kv does.
    */
-  forward(x: Tensor, ctx: LayerContext, past: KvCache | null): { y: Tensor; present: KvCache } {
+  forward(x: Tensor, ctx: BlockContext, past: KvCache | null): { y: Tensor; present: KvCache } {
     const { numHeads: h, numKvHeads: kv, headDim: hd } = this.c;
     const rep = h / kv;
     const q = this.q.forward(x).reshape([B, T, kv, rep, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, rep, T, D)
     const kNew = this.k.forward(x).reshape([B, T, kv, 1, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, 1, T, D)
     const vNew = this.v.forward(x).reshape([B, T, kv, 1, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, 1, T, D)
-    const qr = rope(q, ctx.cos, ctx.sin, hd);
-    const kr = rope(kNew, ctx.cos, ctx.sin, hd);
+    const qr = ropeSigned(q, ctx.cos, ctx.sinSigned, hd);
+    const kr = ropeSigned(kNew, ctx.cos, ctx.sinSigned, hd);
     // The cache holds keys after RoPE, so cached positions never need re-rotating.
     const k = past ? concat([past.k, kr], 3) : kr; // (B, Hkv, 1, S, D), S = P + T
     const v = past ? concat([past.v, vNew], 3) : vNew; // (B, Hkv, 1, S, D)
@@ -156,7 +173,7 @@ class Block {
     this.mlp = new Mlp(c, `layers.${i}.mlp`, lora, scale);
   }
 
-  forward(x: Tensor, ctx: LayerContext, past: KvCache | null): { x: Tensor; present: KvCache } {
+  forward(x: Tensor, ctx: BlockContext, past: KvCache | null): { x: Tensor; present: KvCache } {
     const { y, present } = this.attn.forward(rmsNorm(x, this.attnNorm, this.c.rmsNormEps), ctx, past);
     const h = x.add(y);
     return { x: h.add(this.mlp.forward(rmsNorm(h, this.mlpNorm, this.c.rmsNormEps))), present };
@@ -224,8 +241,9 @@ export class Llama {
   forward({ ids, ctx, past }: LlamaInputs): LlamaOutputs {
     let x = this.embed.gather(ids); // (B, T, D)
     const present: KvCache[] = [];
+    const blockCtx: BlockContext = { ...ctx, sinSigned: signedSin(ctx.sin, this.config.headDim) };
     this.blocks.forEach((block, i) => {
-      const out = block.forward(x, ctx, past ? past[i] : null);
+      const out = block.forward(x, blockCtx, past ? past[i] : null);
       x = out.x;
       present.push(out.present);
     });

@@ -5,29 +5,37 @@
  */
 import { Command } from 'commander';
 import { flushTelemetry } from '@seal/telemetry';
-import * as bench from './commands/bench';
-import * as demo from './commands/demo';
-import * as evalCommand from './commands/eval';
-import * as generate from './commands/generate';
-import * as info from './commands/info';
-import * as model from './commands/model';
-import * as pretrain from './commands/pretrain';
-import * as report from './commands/report';
-import * as run from './commands/run';
-import * as serve from './commands/serve';
-import * as sft from './commands/sft';
-import * as trace from './commands/trace';
-import * as version from './commands/version';
 import { CLI_VERSION, describeFailure } from './failure';
 
-const COMMANDS: { register(program: Command): void }[] = [demo, info, serve, version, model, sft, generate, bench, run, report, trace, pretrain, evalCommand];
+type CommandModule = { register(program: Command): void };
+
+// Loaded lazily: each module pulls in its own heavy dependencies (engine, onnxruntime, gRPC), and
+// importing them all cost every `seal` process seconds of start-up before it did anything.
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  demo: () => import('./commands/demo'),
+  info: () => import('./commands/info'),
+  serve: () => import('./commands/serve'),
+  version: () => import('./commands/version'),
+  model: () => import('./commands/model'),
+  sft: () => import('./commands/sft'),
+  generate: () => import('./commands/generate'),
+  bench: () => import('./commands/bench'),
+  run: () => import('./commands/run'),
+  report: () => import('./commands/report'),
+  trace: () => import('./commands/trace'),
+  pretrain: () => import('./commands/pretrain'),
+  eval: () => import('./commands/eval'),
+};
 
 const program = new Command('seal')
   .description('SEAL-TS: self-adapting language models (SEAL, arXiv 2506.10943) in TypeScript')
   .version(CLI_VERSION)
   .showSuggestionAfterError()
   .configureOutput({ outputError: (text, write) => write(text.startsWith('error:') ? `seal: ${text}` : text) });
-for (const command of COMMANDS) command.register(program);
+// The named command alone when it is known; every command for --help, suggestions and errors.
+const named = process.argv[2];
+const wanted = named !== undefined && named in COMMANDS ? [named] : Object.keys(COMMANDS);
+for (const name of wanted) (await COMMANDS[name]!()).register(program);
 
 try {
   await program.parseAsync(process.argv);

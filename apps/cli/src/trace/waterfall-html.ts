@@ -42,11 +42,11 @@ function row(node: SpanNode, index: number, trace: Trace, colors: Map<string, st
   const width = Math.max((node.span.durationMs / total) * BAR_WIDTH, 1);
   const color = colors.get(node.span.service)!;
   const stroke = node.critical ? ` stroke="${CRITICAL_STROKE}" stroke-width="2"` : '';
-  const error = node.span.status === 'ERROR' ? ' ✗' : '';
-  const label = `${node.span.name}${error}`;
+  // A failed span keeps its name readable and gets a red mark, so retries stand out.
+  const error = node.span.status === 'ERROR' ? ` <tspan fill="${CRITICAL_STROKE}">✗ ${escapeHtml((node.span.statusMessage ?? 'error').slice(0, 60))}</tspan>` : '';
   return [
     `<g class="span${node.critical ? ' critical' : ''}"><title>${escapeHtml(tooltip(node.span))}</title>`,
-    `<text x="${4 + node.depth * INDENT}" y="${y + 13}" font-weight="${node.critical ? 'bold' : 'normal'}">${escapeHtml(label)}</text>`,
+    `<text x="${4 + node.depth * INDENT}" y="${y + 13}" font-weight="${node.critical ? 'bold' : 'normal'}">${escapeHtml(node.span.name)}${error}</text>`,
     `<rect x="${x.toFixed(1)}" y="${y + 3}" width="${width.toFixed(1)}" height="${ROW_HEIGHT - 6}" fill="${color}"${stroke} rx="2"/>`,
     `<text x="${Math.min(x + width + 4, LABEL_WIDTH + BAR_WIDTH - 60).toFixed(1)}" y="${y + 13}" fill="#555">${formatMs(node.span.durationMs)}</text>`,
     '</g>',

@@ -37,6 +37,16 @@ describe('proto ⇄ domain', () => {
     expect(fromProto.evaluateRequest(wire(pb.EvaluateRequest, toProto.evaluateRequest(fewJob)))).toEqual(fewJob);
   });
 
+  it('carries the passage-only baseline (index -1) and bounds repeats', () => {
+    // The coordinator's passage-only job is an empty self-edit with index -1 (coordinator evaluation.ts).
+    const baseline = { ...job, selfEdit: { ...job.selfEdit, id: 'passage:p1', index: -1, completion: '', prompt: '' } };
+    expect(fromProto.evaluateRequest(wire(pb.EvaluateRequest, toProto.evaluateRequest(baseline)))).toEqual(baseline);
+    const tooMany = toProto.evaluateRequest({ ...job, repeats: fromProto.MAX_REPEATS + 1 });
+    expect(() => fromProto.evaluateRequest(wire(pb.EvaluateRequest, tooMany))).toThrow(/repeats must be in \[1, 64\]/);
+    const badIndex = toProto.evaluateRequest({ ...job, selfEdit: { ...job.selfEdit, index: -2 } });
+    expect(() => fromProto.evaluateRequest(wire(pb.EvaluateRequest, badIndex))).toThrow(/self_edit\.index must be in \[-1/);
+  });
+
   it('round-trips generation and update requests', () => {
     const gen: GenerateSelfEditsRequest = { checkpoint: ref, contexts: [knowledge], promptStyle: 'self-qa', count: 5, sampling: { temperature: 1, topP: 0.95, maxNewTokens: 64 }, seed: 3 };
     expect(fromProto.generateSelfEditsRequest(wire(pb.GenerateSelfEditsRequest, toProto.generateSelfEditsRequest(gen)))).toEqual(gen);

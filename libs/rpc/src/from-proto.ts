@@ -39,6 +39,8 @@ function known<E extends number>(value: E, table: Partial<Record<number, string>
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** Most evaluations of one self-edit a single request may ask for (the paper uses 1–3). */
+export const MAX_REPEATS = 64;
 
 // ---------------------------------------------------------------------------------------------
 // Enum tables (proto number → domain string).
@@ -162,7 +164,7 @@ export function selfEdit(s: pb.SelfEdit | undefined, path: string): coordinator.
   return {
     id: nonEmpty(v.id, `${path}.id`),
     passageId: nonEmpty(v.contextId, `${path}.context_id`),
-    index: v.index,
+    index: inRange(v.index, -1, 2 ** 31 - 1, `${path}.index`),
     promptStyle: known(v.promptStyle, PROMPT_STYLE, `${path}.prompt_style`) as coordinator.PromptStyle,
     prompt: v.prompt,
     // An empty completion is legal here: the student answers it with reward 0 and reason 'empty'.
@@ -193,7 +195,8 @@ export function evaluateRequest(r: pb.EvaluateRequest, path = ''): coordinator.E
     selfEdit: edit,
     sft: sftConfig(r.sft, prefix(path, 'sft')),
     eval: { context: ctx, splitNewlines: trainData.splitNewlines, appendPassage: trainData.appendContext, maxAnswerTokens: answers.maxNewTokens },
-    repeats: Math.max(1, r.repeats),
+    // 0 means unset (one repeat); the bound keeps one request from buying unbounded student work.
+    repeats: r.repeats === 0 ? 1 : inRange(r.repeats, 1, MAX_REPEATS, prefix(path, 'repeats')),
     seed: r.seed,
   };
 }

@@ -348,7 +348,10 @@ export interface SamplingParams {
 
 /** One sampled self-edit: the prompt the teacher saw and the completion it wrote. */
 export interface SelfEdit {
-  /** Position of this self-edit among the n written for its context (0-based). */
+  /**
+   * Position of this self-edit among the n written for its context (0-based); -1 marks the
+   * passage-only baseline, an empty self-edit that trains on the passage alone.
+   */
   index: number;
   /** The full prompt text given to the model (after templating). */
   prompt: string;
@@ -1279,7 +1282,7 @@ function createBaseSelfEdit(): SelfEdit {
 export const SelfEdit: MessageFns<SelfEdit> = {
   encode(message: SelfEdit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.index !== 0) {
-      writer.uint32(8).uint32(message.index);
+      writer.uint32(8).int32(message.index);
     }
     if (message.prompt !== "") {
       writer.uint32(18).string(message.prompt);
@@ -1332,7 +1335,7 @@ export const SelfEdit: MessageFns<SelfEdit> = {
               break;
             }
 
-            message.index = reader.uint32();
+            message.index = reader.int32();
             continue;
           }
           case 2: {

@@ -13,9 +13,8 @@ export const SETTINGS_FILE = 'main-job.json';
 
 /**
  * The main job's sizing on 2 shared CPU cores, the same shape as the reference (2 rounds,
- * best-of-K, merged) with fewer passages and samples. Measured on a 1M-parameter tiny-world
- * checkpoint under load: 8 passages × K 3 + 24 test passages took 8.1 min; this sizing ≈ 2× the
- * work, leaving room under the 30-minute budget for longer self-edits from the final model.
+ * best-of-K, merged) with fewer passages and samples. Measured with models/tiny-world and its
+ * inner_loop.json (load average ≈ 13 from other work): 11.1 min wall (E-step 4.1, table 6.1).
  */
 export const MAIN_JOB_DEFAULTS: RunConfigInput = {
   rounds: 2,

@@ -1,13 +1,13 @@
 /**
  * @file `seal serve teacher|student`: runs one service until SIGTERM/SIGINT, then drains
  * (health NOT_SERVING → finish in-flight calls → force after the shutdown timeout).
- * Prints `listening on HOST:PORT` once ready, so scripts and tests can use port 0. With a model
- * folder (`model.path` or `--model`) the service runs the real in-process role; without one it
- * answers Info only (the loop RPCs say UNIMPLEMENTED).
+ * Prints `listening on HOST:PORT` once ready, so scripts and tests can use port 0. The service runs
+ * the real in-process role on a model folder (`--model`, `model.path`, else the embedded
+ * models/tiny-world); with `--no-model` it answers Info only (the loop RPCs say UNIMPLEMENTED).
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfigFile, parseConfig, shutdownOnSignals, type RunningServer } from '@seal/rpc';
 import { serveStudent, studentConfigSchema } from '@seal/student';
@@ -16,7 +16,8 @@ import { flushTelemetry } from '@seal/telemetry';
 
 interface ServeOptions {
   config?: string;
-  model?: string;
+  /** A folder; false for `--no-model` (Info-only service); true (commander's default for a negatable option) when unset. */
+  model?: string | boolean;
   host?: string;
   port?: number;
   maxMessageBytes?: number;
@@ -50,12 +51,21 @@ export interface Serving {
   release(): Promise<void>;
 }
 
+/** The embedded tiny-world model: what `seal serve` runs when neither --model nor model.path names one. */
+const EMBEDDED_MODEL_DIR = resolve(import.meta.dirname, '..', '..', '..', '..', 'models', 'tiny-world');
+
+function modelDirFor(option: string | boolean | undefined, configured: string | undefined): string | undefined {
+  if (option === false) return undefined;
+  if (typeof option === 'string') return option;
+  return configured || (existsSync(join(EMBEDDED_MODEL_DIR, 'config.json')) ? EMBEDDED_MODEL_DIR : undefined);
+}
+
 const storeFor = (configured: string, role: string) => configured || mkdtempSync(join(tmpdir(), `seal-${role}-store-`));
 
 export async function serve(role: 'teacher' | 'student', options: ServeOptions): Promise<Serving> {
   if (role === 'teacher') {
     const config = withOverrides(options.config ? loadConfigFile(options.config, teacherConfigSchema) : parseConfig({}, teacherConfigSchema), options);
-    const modelDir = options.model ?? config.model.path;
+    const modelDir = modelDirFor(options.model, config.model.path);
     if (!modelDir) return { server: await serveTeacher(config), release: async () => {} };
     // Loaded only when serving a model: the engine and onnxruntime are heavy to import.
     const { InProcessTeacher } = await import('@seal/coordinator/in-process');
@@ -64,7 +74,7 @@ export async function serve(role: 'teacher' | 'student', options: ServeOptions):
     return { server: await serveTeacher({ ...config, model: { ...config.model, path: modelDir } }, teacher), release: () => teacher.release() };
   }
   const config = withOverrides(options.config ? loadConfigFile(options.config, studentConfigSchema) : parseConfig({}, studentConfigSchema), options);
-  const modelDir = options.model ?? config.model.path;
+  const modelDir = modelDirFor(options.model, config.model.path);
   if (!modelDir) return { server: await serveStudent(config), release: async () => {} };
   const [{ InProcessStudent }, { createRuntime }] = await Promise.all([import('@seal/coordinator/in-process'), import('@seal/engine')]);
   // One ORT thread per worker: `workers` evaluations run side by side.
@@ -87,7 +97,8 @@ export function register(program: Command): void {
     .description('serve the TeacherService or StudentService over gRPC until SIGTERM')
     .addArgument(program.createArgument('<role>', 'which service').choices(['teacher', 'student']))
     .option('--config <file>', 'YAML or JSON config (server, model, workers…)')
-    .option('--model <dir>', 'model folder (config.json, model.safetensors, tokenizer.json) to serve the real role')
+    .option('--model <dir>', 'model folder (config.json, model.safetensors, tokenizer.json) to serve; default: the embedded models/tiny-world')
+    .option('--no-model', 'serve without a model: health and Info only, the loop RPCs answer UNIMPLEMENTED')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .addOption(new Option('--port <port>', 'port to listen on; 0 picks a free one (default 50051 teacher, 50052 student)').argParser(integerIn(0, 65535)))
     .addOption(new Option('--max-message-bytes <bytes>', 'largest request or response (default 32 MiB)').argParser(integerIn(1024, 2 ** 31 - 1)))

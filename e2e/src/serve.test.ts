@@ -4,7 +4,7 @@
  * server process, and a graceful stop on SIGTERM.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as pb from '@seal/proto';
@@ -32,15 +32,18 @@ describe('seal serve student (child process)', () => {
     expect(await checkHealth(student.address, 'seal.v1.StudentService')).toBe('SERVING');
   });
 
-  it('answers Info over gRPC', async () => {
+  it('answers Info over gRPC, serving the embedded tiny-world model by default', async () => {
     const client = new pb.StudentServiceClient(student.address, grpc.credentials.createInsecure());
     const info = await new Promise<pb.StudentServiceInfoResponse>((resolve, reject) => client.info({}, (e, r) => (e ? reject(e) : resolve(r))));
     client.close();
     expect(info.capacity).toBe(1);
-    expect(info.model?.name).toBe('seal-tiny');
-    expect(info.loadedCheckpoints).toEqual([]);
+    // No --model: the embedded models/tiny-world (a Llama) is loaded, its base checkpoint held.
+    expect(info.model?.name).toBe('llama');
+    expect(info.loadedCheckpoints).toHaveLength(1);
+    expect(info.loadedCheckpoints[0]!.id).toMatch(/^base-[0-9a-f]{12}$/);
     expect(info.server?.pid).toBe(student.child.pid);
-    expect(info.studentId).toMatch(new RegExp(`:${student.address.split(':')[1]}$`));
+    // A model-serving student names itself by host and process (serve.ts), unique per replica.
+    expect(info.studentId).toBe(`${hostname()}-${student.child.pid}`);
   });
 
   it('lists its services through reflection, as grpcurl list would', async () => {

@@ -106,6 +106,9 @@ async function run(o: RunCliOptions): Promise<void> {
   if (!allRemote && !existsSync(join(settings.extras.model, 'config.json'))) {
     throw new Error(`model: ${settings.extras.model} has no config.json (pretrain the tiny-world model, or pass --model DIR)`);
   }
+  // This process's spans land in the run folder, where `seal trace RUN` looks first, unless the
+  // operator points every process at one place (the telemetry exporter reads this at each export).
+  if (!process.env.SEAL_TRACE_DIR && !process.env.OTEL_EXPORTER_OTLP_ENDPOINT) process.env.SEAL_TRACE_DIR = join(runDir, 'spans');
   const progress = createRunProgress();
   // Ctrl-C stops at the next safe point; the journal keeps everything finished for --resume.
   const controller = new AbortController();

@@ -56,7 +56,8 @@ function newRunId(): string {
 function overridesOf(o: RunCliOptions): RunConfigInput {
   if (o.mode !== undefined && o.mode !== 'merged' && o.mode !== 'separated') throw new Error(`--mode must be merged or separated, got "${o.mode}"`);
   const addresses = o.students?.split(',').map((a) => a.trim());
-  if (addresses?.some((a) => !/^[^\s:]+:\d+$/.test(a))) throw new Error(`--students must be host:port[,host:port…], got "${o.students}"`);
+  // host:port, or dns:///host:port for one name resolving to many replicas (round_robin over them).
+  if (addresses?.some((a) => !/^(dns:\/\/\/)?[^\s:/]+:\d+$/.test(a))) throw new Error(`--students must be host:port[,host:port…] (or dns:///host:port), got "${o.students}"`);
   if (o.teacher !== undefined && !/^[^\s:]+:\d+$/.test(o.teacher)) throw new Error(`--teacher must be host:port, got "${o.teacher}"`);
   return {
     seed: o.seed,

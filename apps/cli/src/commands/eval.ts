@@ -12,9 +12,10 @@ import type { Command } from 'commander';
 import { evaluateTable, loadRunConfig, StudentPool, type RunConfig, type RunConfigInput, type TableCondition } from '@seal/coordinator';
 import { createInProcessRoles } from '@seal/coordinator/in-process';
 import { evalContexts, EvalInputError, formatEvalTable, parseEvalConditions, parseEvalSplit, readModelWorld, type EvalCondition, type EvalRow } from '@seal/tasks';
+import { EMBEDDED_MODEL_DIR } from '../embedded-model';
 
 /** The committed tiny-world model (models/tiny-world at the repository root). */
-export const DEFAULT_MODEL_DIR = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'models', 'tiny-world');
+export const DEFAULT_MODEL_DIR = EMBEDDED_MODEL_DIR;
 /** Inner-loop settings scaled to the tiny model, kept beside it (recorded in its MODEL_CARD.md). */
 export const INNER_LOOP_FILE = 'inner_loop.json';
 

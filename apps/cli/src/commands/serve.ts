@@ -7,12 +7,13 @@
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfigFile, parseConfig, shutdownOnSignals, type RunningServer } from '@seal/rpc';
 import { serveStudent, studentConfigSchema } from '@seal/student';
 import { serveTeacher, teacherConfigSchema } from '@seal/teacher';
 import { flushTelemetry } from '@seal/telemetry';
+import { EMBEDDED_MODEL_DIR } from '../embedded-model';
 
 interface ServeOptions {
   config?: string;
@@ -50,9 +51,6 @@ export interface Serving {
   server: RunningServer;
   release(): Promise<void>;
 }
-
-/** The embedded tiny-world model: what `seal serve` runs when neither --model nor model.path names one. */
-const EMBEDDED_MODEL_DIR = resolve(import.meta.dirname, '..', '..', '..', '..', 'models', 'tiny-world');
 
 function modelDirFor(option: string | boolean | undefined, configured: string | undefined): string | undefined {
   if (option === false) return undefined;

@@ -6,9 +6,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { diffConfigs, mergeConfigInputs, parseRunConfig, readRunConfigFile, type RunConfig, type RunConfigInput } from '@seal/coordinator';
+import { EMBEDDED_MODEL_DIR } from '../embedded-model';
 
 /** The model the tiny world ships (pretrained by `seal pretrain`, committed); found from any working directory. */
-export const DEFAULT_MODEL_DIR = resolve(import.meta.dirname, '..', '..', '..', '..', 'models', 'tiny-world');
+export const DEFAULT_MODEL_DIR = EMBEDDED_MODEL_DIR;
 export const SETTINGS_FILE = 'main-job.json';
 
 /**

@@ -1,0 +1,91 @@
+/**
+ * @file `node --import tsx tools/world/self-edit-quality.ts MODEL_DIR [--world FILE] [--split val]
+ * [--passages 20] [--samples 2] [--temperature 1]`: how good a tiny-world model's own `implications`
+ * self-edits are, measured against the world's ground truth instead of through a whole evaluation.
+ * The self-edit row of the table can only beat passage-only when these edits name the passage's
+ * person and state implied facts correctly; this says which of the two fails, in seconds.
+ * MODEL_DIR may be an exported model or a `seal pretrain` checkpoint folder (then pass --world).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { generate } from '@seal/model';
+import { DIRECT_RELATIONS, IMPLIED_RELATIONS, generateWorld, loadPretrained, selfEditPrompt, type PassageSplit, type PersonRelation } from '@seal/tasks';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    world: { type: 'string' },
+    split: { type: 'string', default: 'val' },
+    passages: { type: 'string', default: '20' },
+    samples: { type: 'string', default: '2' },
+    temperature: { type: 'string', default: '1' },
+    threads: { type: 'string', default: '2' },
+    show: { type: 'string', default: '2' },
+  },
+});
+const modelDir = positionals[0];
+if (!modelDir) throw new Error('usage: self-edit-quality.ts MODEL_DIR [--world world.json] [--split val] [--passages N] [--samples K]');
+const worldFile = values.world ?? path.join(modelDir, 'world.json');
+const { seed, config } = JSON.parse(readFileSync(worldFile, 'utf8')) as { seed: number; config: Record<string, number> };
+const world = generateWorld(seed, config);
+const passages = world.splits[values.split as PassageSplit].slice(0, Number(values.passages));
+const lm = loadPretrained(modelDir, Number(values.threads));
+const tokenizer = lm.tokenizer!;
+
+/** Every value a relation can take in this world, so a wrong one can be recognised. */
+const valuesOf = new Map<PersonRelation, Set<string>>();
+for (const p of [...world.pretrain, ...Object.values(world.splits).flat()]) {
+  for (const [relation, value] of Object.entries(p.person.facts) as [PersonRelation, string][]) {
+    if (!valuesOf.has(relation)) valuesOf.set(relation, new Set());
+    valuesOf.get(relation)!.add(value);
+  }
+}
+const mentions = (text: string, value: string) => new RegExp(`\\b${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(text);
+
+const totals = { edits: 0, lines: 0, titleLines: 0, otherNameLines: 0, impliedRight: 0, impliedWrong: 0, directRight: 0, directWrong: 0 };
+let shown = 0;
+const started = Date.now();
+for (const [i, p] of passages.entries()) {
+  const ids = tokenizer.encode(selfEditPrompt(p.record, 'implications'));
+  for (let k = 0; k < Number(values.samples); k++) {
+    const out = await generate(lm, [ids], { temperature: Number(values.temperature), topP: 0.95, maxNewTokens: 160, seed: 1000 * i + k });
+    const text = out.texts[0]!.trim();
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    totals.edits++;
+    totals.lines += lines.length;
+    totals.titleLines += lines.filter((l) => l.startsWith(p.person.name)).length;
+    totals.otherNameLines += lines.filter((l) => !l.startsWith(p.person.name) && /^[A-Z][a-z]+ [A-Z][a-z]+/.test(l) && !/^(He|She|His|Her) /.test(l)).length;
+    for (const [relations, right, wrong] of [
+      [IMPLIED_RELATIONS, 'impliedRight', 'impliedWrong'],
+      [DIRECT_RELATIONS, 'directRight', 'directWrong'],
+    ] as const) {
+      for (const relation of relations) {
+        const truth = p.person.facts[relation];
+        if (mentions(text, truth)) totals[right]++;
+        for (const other of valuesOf.get(relation) ?? []) if (other !== truth && mentions(text, other)) totals[wrong]++;
+      }
+    }
+    if (shown < Number(values.show)) {
+      shown++;
+      console.log(`--- ${p.person.name}: ${p.record.context}\n${text}\n`);
+    }
+  }
+}
+await lm.release();
+const per = (n: number) => (n / totals.edits).toFixed(2);
+console.log(
+  JSON.stringify({
+    model: modelDir,
+    split: values.split,
+    edits: totals.edits,
+    seconds: Math.round((Date.now() - started) / 1000),
+    linesPerEdit: per(totals.lines),
+    titleLineRate: (totals.titleLines / Math.max(1, totals.lines)).toFixed(2),
+    otherNameLineRate: (totals.otherNameLines / Math.max(1, totals.lines)).toFixed(2),
+    impliedRightPerEdit: per(totals.impliedRight),
+    impliedWrongPerEdit: per(totals.impliedWrong),
+    directRightPerEdit: per(totals.directRight),
+    directWrongPerEdit: per(totals.directWrong),
+  }),
+);

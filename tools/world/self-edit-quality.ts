@@ -41,6 +41,9 @@ for (const p of [...world.pretrain, ...Object.values(world.splits).flat()]) {
     valuesOf.get(relation)!.add(value);
   }
 }
+/** Any other person's full name: a line about someone else teaches the wrong facts. */
+const names = [...world.pretrain, ...Object.values(world.splits).flat()].map((p) => p.person.name);
+const otherPeople = new RegExp(names.map((n) => `\\b${n}\\b`).join('|'));
 const mentions = (text: string, value: string) => new RegExp(`\\b${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(text);
 
 const totals = { edits: 0, lines: 0, titleLines: 0, otherNameLines: 0, impliedRight: 0, impliedWrong: 0, directRight: 0, directWrong: 0 };
@@ -54,8 +57,8 @@ for (const [i, p] of passages.entries()) {
     const lines = text.split('\n').filter((l) => l.trim() !== '');
     totals.edits++;
     totals.lines += lines.length;
-    totals.titleLines += lines.filter((l) => l.startsWith(p.person.name)).length;
-    totals.otherNameLines += lines.filter((l) => !l.startsWith(p.person.name) && /^[A-Z][a-z]+ [A-Z][a-z]+/.test(l) && !/^(He|She|His|Her) /.test(l)).length;
+    totals.titleLines += lines.filter((l) => l.includes(p.person.name)).length;
+    totals.otherNameLines += lines.filter((l) => !l.includes(p.person.name) && otherPeople.test(l)).length;
     for (const [relations, right, wrong] of [
       [IMPLIED_RELATIONS, 'impliedRight', 'impliedWrong'],
       [DIRECT_RELATIONS, 'directRight', 'directWrong'],

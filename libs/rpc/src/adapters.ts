@@ -36,13 +36,15 @@ export const MALFORMED_REQUEST = Symbol.for('seal.rpc.malformed-request');
 /** Property on a call holding the server's force-shutdown signal, so handlers abort with UNAVAILABLE. */
 export const SHUTDOWN_SIGNAL = Symbol.for('seal.rpc.shutdown-signal');
 
-interface MalformedRequest {
-  [MALFORMED_REQUEST]: string;
+/** What the tolerant deserializer returns for a request it refuses: the message, and the field when one is to blame. */
+export interface MalformedRequest {
+  [MALFORMED_REQUEST]: { message: string; field?: string };
 }
 
 function checkDecoded<T>(message: T | MalformedRequest): T {
   if (message && typeof message === 'object' && MALFORMED_REQUEST in message) {
-    throw invalidArgument(`request could not be decoded: ${message[MALFORMED_REQUEST]}`);
+    const { message: text, field } = message[MALFORMED_REQUEST];
+    throw invalidArgument(text, field ? { field } : undefined);
   }
   return message as T;
 }

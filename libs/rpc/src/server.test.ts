@@ -53,7 +53,10 @@ const teacher: pb.TeacherServiceServer = {
     yield* [];
   }),
   info: unary(async () => pb.TeacherServiceInfoResponse.fromPartial({})),
-  loadCheckpoint: clientStream(async () => pb.TeacherServiceLoadCheckpointResponse.fromPartial({})),
+  loadCheckpoint: clientStream(async (requests) => {
+    for await (const _ of requests);
+    return pb.TeacherServiceLoadCheckpointResponse.fromPartial({});
+  }),
 };
 
 async function serve(options: { token?: string; student?: Partial<pb.StudentServiceServer>; shutdownTimeoutMs?: number } = {}) {
@@ -153,6 +156,74 @@ describe('adapters and server', () => {
     raw.close();
     expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(error.details).toMatch(/^request could not be decoded/);
+  });
+
+
+  it('refuses string fields that are not UTF-8 in every RPC, naming the field, and keeps valid non-ASCII text', async () => {
+    const { server } = await serve();
+    const raw = new grpc.Client(server.address, insecure);
+    const bytes = (b: Buffer) => b;
+    /** Encodes with MARKER in one string field, then overwrites the marker with bytes that are not UTF-8. */
+    const MARKER = 'ZQZQZQ';
+    const spoil = (encoded: Uint8Array) => {
+      const out = Buffer.from(encoded);
+      const at = out.indexOf(MARKER);
+      expect(at, 'marker in the encoding').toBeGreaterThanOrEqual(0);
+      Buffer.from([0xc3, 0x28, 0xff, 0xed, 0xa0, 0x80]).copy(out, at);
+      return out;
+    };
+    const unaryStatus = (path: string, message: Buffer) =>
+      new Promise<grpc.ServiceError | null>((resolve) => raw.makeUnaryRequest(path, bytes, bytes, message, (error) => resolve(error)));
+    const streamStatus = (call: grpc.ClientWritableStream<Buffer> | grpc.ClientDuplexStream<Buffer, Buffer>, messages: Buffer[]) => {
+      for (const m of messages) call.write(m);
+      call.end();
+    };
+    const clientStreamStatus = (path: string, messages: Buffer[]) =>
+      new Promise<grpc.ServiceError | null>((resolve) => streamStatus(raw.makeClientStreamRequest(path, bytes, bytes, (error) => resolve(error)), messages));
+    const otherStatus = (make: () => grpc.ClientReadableStream<Buffer> | grpc.ClientDuplexStream<Buffer, Buffer>, messages: Buffer[]) =>
+      new Promise<grpc.ServiceError | null>((resolve) => {
+        const call = make();
+        call.on('data', () => {});
+        call.on('error', (error: grpc.ServiceError) => resolve(error));
+        call.on('end', () => resolve(null));
+        if ('write' in call) streamStatus(call, messages);
+      });
+    const header = (id: string) => ({ $case: 'header' as const, value: { idempotencyKey: 'load/x', sharedPath: '', checkpoint: { id, sha256: 'a'.repeat(64), sizeBytes: 1 } } });
+    const passage = (text: string) => ({ id: 'p1', kind: { $case: 'knowledge' as const, value: { title: 't', passage: text, questions: [] } } });
+    const cases: [string, Promise<grpc.ServiceError | null>, string][] = [
+      ['StudentService/Evaluate', unaryStatus('/seal.v1.StudentService/Evaluate', spoil(pb.EvaluateRequest.encode(pb.EvaluateRequest.fromPartial({ idempotencyKey: MARKER })).finish())), 'idempotency_key'],
+      [
+        'StudentService/EvaluateStream',
+        otherStatus(() => raw.makeBidiStreamRequest('/seal.v1.StudentService/EvaluateStream', bytes, bytes), [spoil(pb.EvaluateStreamRequest.encode(pb.EvaluateStreamRequest.fromPartial({ request: { idempotencyKey: 'k', context: passage(`Varn ${MARKER}`) } })).finish())]),
+        'request.context.knowledge.passage',
+      ],
+      ['StudentService/LoadCheckpoint', clientStreamStatus('/seal.v1.StudentService/LoadCheckpoint', [spoil(pb.LoadCheckpointRequest.encode({ part: header(MARKER) }).finish())]), 'header.checkpoint.id'],
+      [
+        'TeacherService/GenerateSelfEdits',
+        otherStatus(() => raw.makeServerStreamRequest('/seal.v1.TeacherService/GenerateSelfEdits', bytes, bytes, spoil(pb.GenerateSelfEditsRequest.encode(pb.GenerateSelfEditsRequest.fromPartial({ n: 1, contexts: [passage('ok'), passage(MARKER)] })).finish())), []),
+        'contexts[1].knowledge.passage',
+      ],
+      ['TeacherService/Update', unaryStatus('/seal.v1.TeacherService/Update', spoil(pb.UpdateRequest.encode(pb.UpdateRequest.fromPartial({ idempotencyKey: 'u', pairs: [{ prompt: 'p', completion: MARKER }] })).finish())), 'pairs[0].completion'],
+      ['TeacherService/GetCheckpoint', otherStatus(() => raw.makeServerStreamRequest('/seal.v1.TeacherService/GetCheckpoint', bytes, bytes, spoil(pb.GetCheckpointRequest.encode({ checkpointId: MARKER, maxChunkBytes: 0 }).finish())), []), 'checkpoint_id'],
+      ['TeacherService/LoadCheckpoint', clientStreamStatus('/seal.v1.TeacherService/LoadCheckpoint', [spoil(pb.TeacherServiceLoadCheckpointRequest.encode({ part: header(MARKER) }).finish())]), 'header.checkpoint.id'],
+    ];
+    for (const [rpc, pending, field] of cases) {
+      const error = await pending;
+      expect(error?.code, rpc).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(error?.details, rpc).toBe(`${field} is not valid UTF-8`);
+      expect(error?.metadata.get('seal-error-details')[0], rpc).toBe(JSON.stringify({ field }));
+    }
+    // Valid non-ASCII text (and a genuine U+FFFD) decodes unchanged and reaches the handler.
+    const text = 'Zoë ✓ \u{1D518} \uFFFD';
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const duplex = raw.makeBidiStreamRequest('/seal.v1.StudentService/EvaluateStream', bytes, bytes);
+      duplex.on('data', (b: Buffer) => resolve(pb.EvaluateStreamResponse.decode(b).idempotencyKey));
+      duplex.on('error', reject);
+      duplex.write(Buffer.from(pb.EvaluateStreamRequest.encode(pb.EvaluateStreamRequest.fromPartial({ request: { idempotencyKey: text } })).finish()));
+      duplex.end();
+    });
+    raw.close();
+    expect(echoed).toBe(text);
   });
 
   it('drains on shutdown: health NOT_SERVING, new calls UNAVAILABLE, in-flight calls finish', async () => {

@@ -8,7 +8,8 @@ import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { reflectionPackageDefinition } from '@seal/proto';
 import { HealthImplementation } from 'grpc-health-check';
-import { MALFORMED_REQUEST, SHUTDOWN_SIGNAL } from './adapters';
+import { MALFORMED_REQUEST, SHUTDOWN_SIGNAL, type MalformedRequest } from './adapters';
+import { findInvalidUtf8, strictUtf8Reader } from './strict-utf8';
 import { toStatus } from './status';
 import { RpcError } from './errors';
 
@@ -184,24 +185,34 @@ function bind(server: grpc.Server, host: string, port: number, credentials: grpc
   );
 }
 
-/** Wraps each deserializer so undecodable bytes reach the adapter as a marker (→ INVALID_ARGUMENT, not INTERNAL). */
+/**
+ * Wraps each deserializer, the one place every request of every service is decoded: undecodable
+ * bytes and string fields that are not UTF-8 reach the adapter as a marker (→ INVALID_ARGUMENT
+ * naming the field, not INTERNAL, and not text silently altered to U+FFFD).
+ */
 function tolerantDefinition(definition: grpc.ServiceDefinition): grpc.ServiceDefinition {
   return Object.fromEntries(
     Object.entries(definition).map(([name, method]) => [
       name,
       {
         ...method,
-        requestDeserialize: (bytes: Buffer) => {
+        requestDeserialize: (bytes: Buffer): unknown => {
+          let message: unknown;
           try {
-            return method.requestDeserialize(bytes);
+            // ts-proto's decode takes a reader as well as bytes: ours decodes strings strictly.
+            message = method.requestDeserialize(strictUtf8Reader(bytes) as unknown as Buffer);
           } catch (error) {
-            return { [MALFORMED_REQUEST]: (error as Error).message };
+            return malformed(`request could not be decoded: ${(error as Error).message}`);
           }
+          const field = findInvalidUtf8(message);
+          return field ? malformed(`${field} is not valid UTF-8`, field) : message;
         },
       },
     ]),
   );
 }
+
+const malformed = (message: string, field?: string): MalformedRequest => ({ [MALFORMED_REQUEST]: { message, field } });
 
 /** Refuses calls while draining (UNAVAILABLE) or without the shared token (UNAUTHENTICATED), before any handler runs. */
 function guardImplementation(service: ServiceBinding, isDraining: () => boolean, forced: AbortSignal, token: string | undefined): grpc.UntypedServiceImplementation {

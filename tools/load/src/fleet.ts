@@ -1,5 +1,5 @@
 /**
- * @file Starts and stops student processes on loopback for the load tool, and reads their
+ * @file Starts and stops student (and teacher) processes on loopback for the load tool, and reads their
  * resident memory: each is `student-server.ts` in its own node process (tsx loader, telemetry off
  * so the numbers measure serving, not tracing).
  */
@@ -44,14 +44,30 @@ export function rssOf(pid: number): number {
 
 export async function startStudent(modelDir: string, storeDir: string, options: FleetOptions): Promise<StudentProcess> {
   mkdirSync(storeDir, { recursive: true });
-  const args = ['--import', 'tsx', join(REPO_ROOT, 'tools/load/src/student-server.ts'), modelDir, storeDir, String(options.threads), String(options.workers), String(options.maxMessageBytes)];
+  return startServerProcess('student', [join(REPO_ROOT, 'tools/load/src/student-server.ts'), modelDir, storeDir, String(options.threads), String(options.workers), String(options.maxMessageBytes)]);
+}
+
+/**
+ * A teacher process for the hostile part: `seal serve teacher` itself (one ORT thread) on the
+ * model, its store in `storeDir`, with the same life cycle as a student's.
+ */
+export async function startTeacher(modelDir: string, storeDir: string, maxMessageBytes: number): Promise<StudentProcess> {
+  mkdirSync(storeDir, { recursive: true });
+  const config = join(storeDir, 'teacher.json');
+  writeFileSync(config, JSON.stringify({ checkpointDir: storeDir }));
+  const cli = join(REPO_ROOT, 'apps/cli/src/main.ts');
+  return startServerProcess('teacher', [cli, 'serve', 'teacher', '--config', config, '--model', modelDir, '--port', '0', '--max-message-bytes', String(maxMessageBytes)]);
+}
+
+async function startServerProcess(what: string, scriptArgs: string[]): Promise<StudentProcess> {
+  const args = ['--import', 'tsx', ...scriptArgs];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, SEAL_TELEMETRY: 'off' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const address = await new Promise<string>((resolvePromise, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`student did not listen within 120 s: ${stderr}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`${what} did not listen within 120 s: ${stderr}`)), 120_000);
     child.stdout!.on('data', (d: Buffer) => {
       seen += d;
       const match = /^listening on (\S+)$/m.exec(seen);
@@ -62,7 +78,7 @@ export async function startStudent(modelDir: string, storeDir: string, options: 
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`student exited (${code}) before listening: ${stderr}`));
+      reject(new Error(`${what} exited (${code}) before listening: ${stderr}`));
     });
   });
   return {

@@ -3,13 +3,14 @@
  * BENCHMARKS.md by hand). Parts: `throughput` (1 → 2 → 4 students on loopback, evaluations/s),
  * `concurrency` (64 EvaluateStream calls from 8 clients against 2 students: all finish, health
  * stays SERVING, RSS before/after), `hostile` (500 malformed/hostile requests per StudentService
- * RPC: the process survives and each gets a right status code). Exits 1 if any check fails.
+ * and TeacherService RPC: both processes survive and each request gets a right status code).
+ * Exits 1 if any check fails.
  */
 import { Command, Option } from 'commander';
-import { checkHealth, RemoteStudent } from '@seal/rpc';
+import { checkHealth, RemoteStudent, RemoteTeacher } from '@seal/rpc';
 import { runConcurrency } from './concurrency';
-import { prepareWorkdir, startFleet, startStudent } from './fleet';
-import { runHostile } from './hostile';
+import { prepareWorkdir, startFleet, startStudent, startTeacher } from './fleet';
+import { runHostile, runHostileTeacher } from './hostile';
 import { measureThroughput } from './throughput';
 
 const PARTS = ['throughput', 'concurrency', 'hostile'] as const;
@@ -53,27 +54,49 @@ try {
   }
   if (parts.includes('hostile')) {
     const student = await startStudent(work.modelDir, `${work.root}/hostile-store`, { threads, workers: 1, maxMessageBytes: MAX_MESSAGE_BYTES });
+    const teacher = await startTeacher(work.modelDir, `${work.root}/hostile-teacher-store`, MAX_MESSAGE_BYTES);
     try {
       const info = new RemoteStudent(student.address);
+      const teacherInfo = new RemoteTeacher(teacher.address);
       const base = (await info.info()).baseCheckpoint;
-      const rssBefore = student.rssBytes();
+      const rss = { student: student.rssBytes(), teacher: teacher.rssBytes() };
       const started = performance.now();
-      const tallies = await runHostile(student.address, base, Number(o.requests), MAX_MESSAGE_BYTES);
+      const tallies = [
+        ...(await runHostile(student.address, base, Number(o.requests), MAX_MESSAGE_BYTES)),
+        ...(await runHostileTeacher(teacher.address, Number(o.requests), MAX_MESSAGE_BYTES)),
+      ];
       const seconds = (performance.now() - started) / 1000;
-      const health = await checkHealth(student.address, 'seal.v1.StudentService', 5000).catch((e: Error) => e.message);
-      const infoAfter = await info.info().then(() => 'ok', (e: Error) => e.message);
+      const health = {
+        student: await checkHealth(student.address, 'seal.v1.StudentService', 5000).catch((e: Error) => e.message),
+        teacher: await checkHealth(teacher.address, 'seal.v1.TeacherService', 5000).catch((e: Error) => e.message),
+      };
+      const infoAfter = {
+        student: await info.info().then(() => 'ok', (e: Error) => e.message),
+        teacher: await teacherInfo.info().then(() => 'ok', (e: Error) => e.message),
+      };
       info.close();
-      const alive = student.alive();
-      results.hostile = { tallies, seconds, alive, health, infoAfter, rssBeforeMiB: rssBefore / 2 ** 20, rssAfterMiB: alive ? student.rssBytes() / 2 ** 20 : null };
+      teacherInfo.close();
+      const alive = { student: student.alive(), teacher: teacher.alive() };
+      results.hostile = {
+        tallies,
+        seconds,
+        alive,
+        health,
+        infoAfter,
+        rssBeforeMiB: { student: rss.student / 2 ** 20, teacher: rss.teacher / 2 ** 20 },
+        rssAfterMiB: { student: alive.student ? student.rssBytes() / 2 ** 20 : null, teacher: alive.teacher ? teacher.rssBytes() / 2 ** 20 : null },
+      };
       for (const t of tallies) {
         log(`hostile ${t.rpc}: ${t.cases} requests, ${t.wrong.length} with an unexpected status`);
         for (const [category, c] of Object.entries(t.categories)) log(`  ${category}: ${c.count} → ${Object.entries(c.codes).map(([k, v]) => `${k}×${v}`).join(' ')}${c.wrong ? `  (${c.wrong} unexpected)` : ''}`);
         for (const w of t.wrong.slice(0, 3)) log(`    e.g. ${w.category}: ${w.code} ${w.details}`);
       }
-      log(`hostile: ${seconds.toFixed(1)} s; process alive ${alive}, health ${health}, Info after: ${infoAfter}`);
-      if (!alive || health !== 'SERVING' || infoAfter !== 'ok' || tallies.some((t) => t.wrong.length > 0)) failures++;
+      for (const role of ['student', 'teacher'] as const) log(`hostile ${role}: process alive ${alive[role]}, health ${health[role]}, Info after: ${infoAfter[role]}`);
+      log(`hostile: ${seconds.toFixed(1)} s`);
+      const healthy = (['student', 'teacher'] as const).every((role) => alive[role] && health[role] === 'SERVING' && infoAfter[role] === 'ok');
+      if (!healthy || tallies.some((t) => t.wrong.length > 0)) failures++;
     } finally {
-      await student.stop();
+      await Promise.all([student.stop(), teacher.stop()]);
     }
   }
 } finally {

@@ -89,6 +89,68 @@ describe('weights and views', () => {
   });
 });
 
+describe('constants (pre-packed initializers)', () => {
+  it('inputs named as constants are baked in, no longer fed, and cached by the identity of their data', async () => {
+    const build = () => ({ y: input('x', [1, 2]).matmul(input('w', [2, 2])).add(input('b', [2])) });
+    const w = hostTensor('float32', [2, 2], [1, 2, 3, 4]);
+    const g = await rt.compile(build(), { constants: { w } });
+    expect(g.inputs.map((i) => i.name).sort()).toEqual(['b', 'x']);
+    expect((await g.run({ x: hostTensor('float32', [1, 2], [1, 1]), b: hostTensor('float32', [2], [10, 20]) })).y).toBeAllClose([14, 26]);
+    expect(await rt.compile(build(), { constants: { w } })).toBe(g); // same arrays: same session
+    const other = await rt.compile(build(), { constants: { w: hostTensor('float32', [2, 2], [0, 0, 0, 1]) } });
+    expect(other).not.toBe(g);
+    expect((await other.run({ x: hostTensor('float32', [1, 2], [1, 1]), b: hostTensor('float32', [2], [0, 0]) })).y).toBeAllClose([0, 1]);
+    await Promise.all([g.release(), g.release(), other.release()]);
+  });
+
+  it('a constant that is not an input, or has the wrong dtype or shape, is named', async () => {
+    const y = input('x', [2]).mul(input('w', [2]));
+    await expect(rt.compile({ y }, { constants: { v: hostTensor('float32', [2]) } })).rejects.toThrow(/constant 'v' is not an input/);
+    await expect(rt.compile({ y }, { constants: { w: hostTensor('float64', [2]) } })).rejects.toThrow(/constant 'w' is float64, graph wants float32/);
+    await expect(rt.compile({ y }, { constants: { w: hostTensor('float32', [3]) } })).rejects.toThrow(/constant 'w' has shape \[3\], graph wants \[2\]/);
+  });
+});
+
+describe('allocated tensors and writeInto', () => {
+  it('outputs written into an allocated tensor at an offset stay in the worker and feed later runs', async () => {
+    const { cache } = await rt.allocate({ cache: { dtype: 'float32', shape: [2, 4, 3] } });
+    // step: the new rows (2, T, 3) go into the cache along axis 1; `seen` reads the whole cache back.
+    const step = await rt.compile({ rows: input('x', [2, 'T', 3]).mul(2), total: input('x', [2, 'T', 3]).sum() });
+    const seen = await rt.compile({ all: input('c', [2, 4, 3]).add(0) });
+    const x1 = hostTensor('float32', [2, 1, 3], [1, 2, 3, 4, 5, 6]);
+    const out = await step.run({ x: x1 }, { writeInto: { rows: { target: cache, axis: 1, offset: 0 } } });
+    expect(Object.keys(out)).toEqual(['total']); // written outputs do not come back
+    const x2 = hostTensor('float32', [2, 2, 3], [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]);
+    await step.run({ x: x2 }, { writeInto: { rows: { target: cache, axis: 1, offset: 1 } } });
+    expect((await seen.run({ c: cache })).all).toBeAllClose([
+      2, 4, 6, 14, 16, 18, 20, 22, 24, 0, 0, 0,
+      8, 10, 12, 26, 28, 30, 32, 34, 36, 0, 0, 0,
+    ]);
+    await expect(step.run({ x: x2 }, { writeInto: { rows: { target: cache, axis: 1, offset: 3 } } })).rejects.toThrow(/does not fit target \[2, 4, 3\] at offset 3/);
+    await expect(step.run({ x: x1 }, { writeInto: { nope: { target: cache, axis: 1, offset: 0 } } })).rejects.toThrow(/'nope', which is not an output/);
+    await rt.dropWeights({ cache });
+    await expect(seen.run({ c: cache })).rejects.toThrow(/were not uploaded or were dropped/);
+  });
+
+  it('with several workers, runs feeding an allocated tensor go to the worker that holds it', async () => {
+    const two = createRuntime({ workers: 2, intraOpThreads: 1 });
+    try {
+      const step = await two.compile({ rows: input('x', [1, 1]).add(1) });
+      const read = await two.compile({ all: input('c', [1, 4]).add(0) });
+      // Two allocations spread over the two workers (each counts as load), so `step` must load there too.
+      const states = await Promise.all([0, 1].map(() => two.allocate({ c: { dtype: 'float32', shape: [1, 4] } })));
+      // Interleaved writes from two "generations" at once: each lands in its own tensor.
+      await Promise.all(states.flatMap(({ c }, s) => [0, 1, 2, 3].map((i) =>
+        step.run({ x: hostTensor('float32', [1, 1], [10 * s + i]) }, { writeInto: { rows: { target: c, axis: 1, offset: i } } }))));
+      expect((await read.run({ c: states[0].c })).all).toBeAllClose([1, 2, 3, 4]);
+      expect((await read.run({ c: states[1].c })).all).toBeAllClose([11, 12, 13, 14]);
+      expect(step.replicaCount).toBe(2);
+    } finally {
+      await two.release();
+    }
+  });
+});
+
 describe('cancellation and failures', () => {
   it('an aborted signal rejects before sending, and an abort mid-run hands control back at once', async () => {
     const x = input('x', [256, 256]);

@@ -1,7 +1,7 @@
 /** @file The one owner of onnxruntime sessions: compile graphs to cached sessions in workers, run, release. */
 import { fnvKey } from '../ir/hash';
 import type { DType, HostTensor } from '../ir/dtype';
-import { numel } from '../ir/dtype';
+import { numel, onnxDataType } from '../ir/dtype';
 import type { Shape } from '../ir/ops';
 import { fmt } from '../ir/shape';
 import type { Tensor } from '../frontend/tensor';
@@ -29,14 +29,47 @@ export interface WeightRef {
 
 export type Feed = HostTensor | WeightRef;
 
+/** Where a run writes one of its outputs instead of returning it (see RunOptions.writeInto). */
+export interface WriteInto {
+  /** A tensor made by Runtime.allocate. */
+  readonly target: WeightRef;
+  /** The axis along which the output is placed; every other dim must equal the target's. */
+  readonly axis: number;
+  /** Index along `axis` where the output's first slice lands. */
+  readonly offset: number;
+}
+
 export interface RunOptions {
   /** Buffers to move (not copy) to the worker; they are unusable afterwards. */
   transfer?: ArrayBuffer[];
   /** Aborting rejects the run at once (the worker finishes it and the result is discarded). */
   signal?: AbortSignal;
+  /**
+   * Outputs copied, in the worker, into allocated tensors instead of coming back: a decode step
+   * appends its new keys/values to a cache that never crosses the thread boundary.
+   */
+  writeInto?: Record<string, WriteInto>;
+}
+
+export interface CompileOptions {
+  /**
+   * Graph inputs baked into the session as initializers, by input name. ORT pre-packs constant
+   * MatMul weights once (small-batch matmuls against fed weights re-pack them on every run, about
+   * half of a decode step), at the price of the session holding its own copy of them. Keyed by the
+   * identity of each tensor's data, so pass the same arrays to get the cached session back.
+   */
+  constants?: Record<string, HostTensor>;
 }
 
 let nextWeightId = 0;
+let nextConstantId = 0;
+/** Identity of constant data for session cache keys (hashing hundreds of MB of weights would cost seconds). */
+const constantIds = new WeakMap<object, number>();
+const constantId = (t: HostTensor): number => {
+  let id = constantIds.get(t.data);
+  if (id === undefined) constantIds.set(t.data, (id = nextConstantId++));
+  return id;
+};
 
 /**
  * A typed array safe to post: postMessage clones a view's WHOLE underlying buffer, so a view into a
@@ -71,6 +104,11 @@ export class CompiledGraph {
     this.replicas.set(first, true);
   }
 
+  /** @internal whether `w` holds (or is loading) a session of this graph */
+  heldBy(w: SessionWorker): boolean {
+    return this.replicas.has(w);
+  }
+
   /** Number of workers holding a session of this graph (grows when concurrent runs need more). */
   get replicaCount(): number {
     return this.replicas.size;
@@ -78,11 +116,12 @@ export class CompiledGraph {
 
   /**
    * The least busy worker; a worker without this session gets one (created on first use) when
-   * every worker that has it is busy, so concurrent runs of one graph spread over the pool.
+   * every worker that has it is busy, so concurrent runs of one graph spread over the pool. A run
+   * feeding allocated tensors goes to the worker holding them (`pinned`).
    */
-  private workerForRun(): SessionWorker | Promise<SessionWorker> {
+  private workerForRun(pinned?: SessionWorker): SessionWorker | Promise<SessionWorker> {
     const holders = [...this.replicas.keys()];
-    const best = holders.find((w) => w.inflight === 0) ?? this.runtime.workers().reduce((a, b) => (b.inflight < a.inflight ? b : a));
+    const best = pinned ?? holders.find((w) => w.inflight === 0) ?? this.runtime.workers().reduce((a, b) => (b.inflight < a.inflight ? b : a));
     const ready = this.replicas.get(best);
     // NOTE: a ready worker is returned synchronously so the caller posts in this same tick and the
     // next run already sees it busy; awaiting here would send simultaneous runs to one worker.
@@ -111,6 +150,23 @@ export class CompiledGraph {
     opts.signal?.throwIfAborted();
     const bound = new Map<string, number>();
     const wire: Record<string, Feed> = {};
+    // Allocated tensors live in one worker: a run that reads or writes them must run there.
+    let pinned: SessionWorker | undefined;
+    const pin = (ref: WeightRef, what: string) => {
+      const w = this.runtime.pinnedWorker(ref);
+      if (!w) return;
+      if (pinned && pinned !== w) throw new Error(`run: ${what} lives in another worker than the other allocated tensors of this run`);
+      pinned = w;
+    };
+    const writeInto: Record<string, { ref: string; axis: number; offset: number }> = {};
+    for (const [name, w] of Object.entries(opts.writeInto ?? {})) {
+      if (!this.outputNames.includes(name)) throw new Error(`run: writeInto names '${name}', which is not an output (outputs: ${this.outputNames.join(', ')})`);
+      if (!this.runtime.pinnedWorker(w.target)) throw new Error(`run: writeInto '${name}' targets '${w.target.ref}', which was not made by runtime.allocate`);
+      if (!Number.isInteger(w.axis) || w.axis < 0 || w.axis >= w.target.shape.length) throw new Error(`run: writeInto '${name}': axis ${w.axis} is not an axis of the target ${fmt(w.target.shape)}`);
+      if (!Number.isInteger(w.offset) || w.offset < 0 || w.offset > w.target.shape[w.axis]) throw new Error(`run: writeInto '${name}': offset ${w.offset} is outside the target's axis ${w.axis} (${w.target.shape[w.axis]})`);
+      pin(w.target, `writeInto '${name}'`);
+      writeInto[name] = { ref: w.target.ref, axis: w.axis, offset: w.offset };
+    }
     for (const inp of this.inputs) {
       const f = feeds[inp.name];
       if (!f) throw new Error(`run: missing feed '${inp.name}' (${inp.dtype}${fmt(inp.shape)}); graph inputs: ${this.inputs.map((i) => i.name).join(', ')}`);
@@ -129,11 +185,12 @@ export class CompiledGraph {
           throw new Error(`run: symbolic dim '${d}' is ${bound.get(d)} elsewhere but ${f.shape[i]} in feed '${inp.name}'`);
         } else bound.set(d, f.shape[i]);
       });
+      if ('ref' in f) pin(f, `feed '${inp.name}'`);
       wire[inp.name] = 'ref' in f ? { dtype: f.dtype, shape: f.shape, ref: f.ref } : { dtype: f.dtype, shape: f.shape, data: ownBuffer(f.data) };
     }
-    const picked = this.workerForRun();
+    const picked = this.workerForRun(pinned);
     const worker = picked instanceof Promise ? await picked : picked;
-    const result = worker.request<Record<string, HostTensor>>({ kind: 'run', key: this.key, feeds: wire, outputNames: this.outputNames }, opts.transfer);
+    const result = worker.request<Record<string, HostTensor>>({ kind: 'run', key: this.key, feeds: wire, outputNames: this.outputNames, writeInto }, opts.transfer);
     const { signal } = opts;
     if (!signal) return result;
     // ORT cannot stop a run midway; an abort hands control back now and the late result is dropped.
@@ -163,6 +220,8 @@ export class Runtime {
   readonly spinning: boolean;
   private readonly pool: WorkerPool;
   private readonly cache = new Map<string, Promise<CompiledGraph>>();
+  /** Allocated tensors (Runtime.allocate) by ref: each lives in exactly one worker. */
+  private readonly pinned = new Map<string, SessionWorker>();
 
   constructor(opts: RuntimeOptions = {}) {
     this.provider = opts.provider ?? 'cpu';
@@ -172,13 +231,17 @@ export class Runtime {
     this.pool = new WorkerPool(opts.workers ?? 1);
   }
 
-  /** Compiles (or fetches from the cache) the session computing `outputs`; keyed by the graph's structural hash. */
-  compile(outputs: Record<string, Tensor>): Promise<CompiledGraph> {
+  /**
+   * Compiles (or fetches from the cache) the session computing `outputs`; keyed by the graph's
+   * structural hash and the identity of any `constants`.
+   */
+  compile(outputs: Record<string, Tensor>, opts: CompileOptions = {}): Promise<CompiledGraph> {
     const names = Object.keys(outputs).sort();
-    const key = fnvKey(names.map((n) => `${n}=${outputs[n].hash()}`).join(';'));
+    const constants = Object.entries(opts.constants ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+    const key = fnvKey([...names.map((n) => `${n}=${outputs[n].hash()}`), ...constants.map(([n, t]) => `const ${n}#${constantId(t)}`)].join(';'));
     let compiled = this.cache.get(key);
     if (!compiled) {
-      compiled = this.create(key, outputs);
+      compiled = this.create(key, outputs, opts.constants ?? {});
       this.cache.set(key, compiled);
       compiled.catch(() => this.cache.delete(key));
       return compiled;
@@ -186,14 +249,20 @@ export class Runtime {
     return compiled.then((g) => (g.refs++, g));
   }
 
-  private async create(key: string, outputs: Record<string, Tensor>): Promise<CompiledGraph> {
-    const { model, inputs, usesFloat64 } = emitModel(outputs);
-    const bytes = ModelProto.encode(model).finish();
+  private async create(key: string, outputs: Record<string, Tensor>, constants: Record<string, HostTensor>): Promise<CompiledGraph> {
+    const { model, inputs: allInputs, usesFloat64 } = emitModel(outputs);
+    const inputs = bakeConstants(model, allInputs, constants);
     const options = { provider: this.provider, intraOpThreads: this.intraOpThreads, spinning: this.spinning, optimization: usesFloat64 ? 'basic' : 'all' };
-    // The model bytes are kept (copied per load, not moved) so more workers can load the graph later.
-    const load = (w: SessionWorker) => w.request({ kind: 'load', key, bytes, options }).catch((e) => {
-      throw providerFailure(this.provider, e as Error);
-    });
+    // Without constants the model bytes are small and kept (copied per load) so more workers can
+    // load the graph later; with constants they hold the weights, so they are encoded per load
+    // (the proto only points at the caller's arrays) and moved to the worker.
+    const kept = Object.keys(constants).length === 0 ? ModelProto.encode(model).finish() : null;
+    const load = (w: SessionWorker) => {
+      const bytes = kept ?? ModelProto.encode(model).finish();
+      return w.request({ kind: 'load', key, bytes, options }, kept ? [] : [bytes.buffer as ArrayBuffer]).catch((e) => {
+        throw providerFailure(this.provider, e as Error);
+      });
+    };
     const worker = this.pool.pick();
     try {
       await load(worker);
@@ -201,8 +270,7 @@ export class Runtime {
       worker.load--;
       throw e;
     }
-    const infos = inputs.map((t) => ({ name: (t.params as { name: string }).name, dtype: t.dtype, shape: t.shape }));
-    return new CompiledGraph(this, key, infos, Object.keys(outputs), load, worker);
+    return new CompiledGraph(this, key, inputs, Object.keys(outputs), load, worker);
   }
 
   /** The op types ORT runs for `outputs` after its graph optimizations (to see which fusions fired). */
@@ -237,9 +305,52 @@ export class Runtime {
     return refs;
   }
 
-  /** Frees uploaded weights in every worker. */
+  /**
+   * Zero-filled tensors held in ONE worker (the least busy holder of `near`'s session, else the
+   * least busy worker): runs that feed them or write into them (RunOptions.writeInto) go to that
+   * worker, so state such as a KV cache stays there between runs. Free them with dropWeights.
+   */
+  async allocate(specs: Record<string, { dtype: DType; shape: number[] }>, opts: { near?: CompiledGraph } = {}): Promise<Record<string, WeightRef>> {
+    const holders = opts.near ? this.pool.all.filter((w) => opts.near!.heldBy(w)) : [];
+    const candidates = holders.length ? holders : this.pool.all;
+    const worker = candidates.reduce((a, b) => (b.inflight + b.pinned < a.inflight + a.pinned ? b : a));
+    const refs: Record<string, WeightRef> = {};
+    const wire: Record<string, { dtype: DType; shape: number[] }> = {};
+    for (const [name, spec] of Object.entries(specs)) {
+      if (!spec.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new Error(`allocate: '${name}' has shape ${fmt(spec.shape)}; dims must be non-negative integers`);
+      const ref = `a${nextWeightId++}:${name}`;
+      refs[name] = { dtype: spec.dtype, shape: [...spec.shape], ref };
+      wire[ref] = { dtype: spec.dtype, shape: [...spec.shape] };
+      this.pinned.set(ref, worker);
+    }
+    worker.pinned++;
+    await worker.request({ kind: 'allocate', tensors: wire });
+    return refs;
+  }
+
+  /** Frees uploaded weights in every worker (allocated tensors in theirs). */
   async dropWeights(refs: Record<string, WeightRef> | WeightRef[]): Promise<void> {
-    await this.pool.broadcast({ kind: 'drop', ids: Object.values(refs).map((r) => r.ref) });
+    const all = Object.values(refs);
+    const shared = all.filter((r) => !this.pinned.has(r.ref)).map((r) => r.ref);
+    const byWorker = new Map<SessionWorker, string[]>();
+    for (const r of all) {
+      const w = this.pinned.get(r.ref);
+      if (!w) continue;
+      this.pinned.delete(r.ref);
+      byWorker.set(w, [...(byWorker.get(w) ?? []), r.ref]);
+    }
+    await Promise.all([
+      ...(shared.length ? [this.pool.broadcast({ kind: 'drop', ids: shared })] : []),
+      ...[...byWorker].map(([w, ids]) => {
+        w.pinned--;
+        return w.request({ kind: 'drop', ids });
+      }),
+    ]);
+  }
+
+  /** @internal the worker holding an allocated tensor, or undefined for uploaded weights */
+  pinnedWorker(ref: WeightRef): SessionWorker | undefined {
+    return this.pinned.get(ref.ref);
   }
 
   /** @internal the pool's workers, for CompiledGraph's placement */
@@ -257,6 +368,28 @@ export class Runtime {
     this.cache.clear();
     await this.pool.terminate();
   }
+}
+
+/**
+ * Turns the graph inputs named in `constants` into initializers (checking dtype and shape against
+ * the input) and returns the inputs that are still fed.
+ */
+function bakeConstants(model: ModelProto, inputs: Tensor[], constants: Record<string, HostTensor>): GraphInputInfo[] {
+  const infos = inputs.map((t) => ({ name: (t.params as { name: string }).name, dtype: t.dtype, shape: t.shape }));
+  if (Object.keys(constants).length === 0) return infos;
+  const byName = new Map(infos.map((i) => [i.name, i]));
+  const graph = model.graph!;
+  for (const [name, t] of Object.entries(constants)) {
+    const inp = byName.get(name);
+    if (!inp) throw new Error(`compile: constant '${name}' is not an input of this graph`);
+    if (t.dtype !== inp.dtype) throw new Error(`compile: constant '${name}' is ${t.dtype}, graph wants ${inp.dtype}`);
+    if (t.shape.length !== inp.shape.length || inp.shape.some((d, i) => d !== t.shape[i]) || t.data.length !== numel(t.shape)) {
+      throw new Error(`compile: constant '${name}' has shape ${fmt(t.shape)}, graph wants ${fmt(inp.shape)} (constants need static dims)`);
+    }
+    graph.initializer.push({ name, dims: [...t.shape], dataType: onnxDataType[t.dtype], rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) });
+  }
+  graph.input = graph.input.filter((i) => !(i.name in constants));
+  return infos.filter((i) => !(i.name in constants));
 }
 
 export function createRuntime(opts: RuntimeOptions = {}): Runtime {

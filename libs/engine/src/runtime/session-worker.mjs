@@ -14,6 +14,29 @@ const sessions = new Map();
  */
 const weights = new Map();
 
+/** Typed array constructors by engine dtype (allocate). */
+const arrays = { float32: Float32Array, float64: Float64Array, int64: BigInt64Array, int32: Int32Array, bool: Uint8Array };
+
+/**
+ * Copies a run's output into an allocated tensor at `offset` along `axis`, in place: the output is
+ * `outer` blocks of `dims[axis]·inner` values, each landing in the target's matching block.
+ */
+function writeOutput(name, t, into) {
+  const target = weights.get(into.ref);
+  if (!target) throw new Error(`writeInto '${name}': target '${into.ref}' was dropped`);
+  const dims = t.dims;
+  const { axis, offset } = into;
+  if (t.type !== target.dtype) throw new Error(`writeInto '${name}': output is ${t.type}, target is ${target.dtype}`);
+  const shapeFits = dims.length === target.shape.length && dims.every((d, i) => i === axis || d === target.shape[i]) && offset + dims[axis] <= target.shape[axis];
+  if (!shapeFits) throw new Error(`writeInto '${name}': output [${dims.join(', ')}] does not fit target [${target.shape.join(', ')}] at offset ${offset} on axis ${axis}`);
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
+  const chunk = dims[axis] * inner;
+  const stride = target.shape[axis] * inner;
+  const src = t.data;
+  for (let o = 0; o < outer; o++) target.data.set(src.subarray(o * chunk, (o + 1) * chunk), o * stride + offset * inner);
+}
+
 /** Moves a typed array's memory to the parent without a copy when it owns its whole buffer. */
 function transferable(data) {
   if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer)) return data;
@@ -53,8 +76,13 @@ async function handle(msg) {
       const out = await session.run(feeds, msg.outputNames);
       const result = {};
       const transfer = [];
+      const writeInto = msg.writeInto ?? {};
       for (const name of msg.outputNames) {
         const t = out[name];
+        if (writeInto[name]) {
+          writeOutput(name, t, writeInto[name]);
+          continue;
+        }
         const data = transferable(t.data);
         result[name] = { dtype: t.type, shape: [...t.dims], data };
         transfer.push(data.buffer);
@@ -80,6 +108,13 @@ async function handle(msg) {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    }
+    case 'allocate': {
+      for (const [id, t] of Object.entries(msg.tensors)) {
+        const n = t.shape.reduce((a, b) => a * b, 1);
+        weights.set(id, { dtype: t.dtype, shape: t.shape, data: new arrays[t.dtype](n) });
+      }
+      return { result: null, transfer: [] };
     }
     case 'put': {
       for (const [id, t] of Object.entries(msg.tensors)) weights.set(id, t);

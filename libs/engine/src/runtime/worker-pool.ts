@@ -13,6 +13,8 @@ export class SessionWorker {
   private nextId = 0;
   /** Graphs placed on this worker; the pool balances on it. */
   load = 0;
+  /** Live Runtime.allocate groups held here (each keeps its runs on this worker). */
+  pinned = 0;
   /** Set once the thread has exited; later requests fail at once instead of waiting forever. */
   private dead: Error | null = null;
 

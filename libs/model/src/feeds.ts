@@ -67,3 +67,24 @@ export function idsFeed(ids: readonly (readonly number[])[], vocabSize: number, 
   });
   return hostTensor('int64', [ids.length, t], ids.flat());
 }
+
+/**
+ * Masks for a step over a slot cache (llama.ts SlotCache): `pastMask` (B, 1, 1, T, C) shows each
+ * new query the `filled` written slots that hold real tokens (all of them precede the new tokens,
+ * so no causal cut is needed) and hides the rest; `newMask` (B, 1, 1, T, T) is causal over the new
+ * tokens and hides padded ones. `history` is every row's mask over filled slots plus the new tokens.
+ */
+export function slotMaskFeeds(history: readonly (readonly number[])[], filled: number, capacity: number, t: number): { pastMask: HostTensor; newMask: HostTensor } {
+  const b = history.length;
+  const past = new Float32Array(b * t * capacity).fill(MASKED);
+  const fresh = new Float32Array(b * t * t);
+  for (let bi = 0; bi < b; bi++) {
+    const row = history[bi];
+    for (let ti = 0; ti < t; ti++) {
+      const at = (bi * t + ti) * capacity;
+      for (let j = 0; j < filled; j++) if (row[j]) past[at + j] = 0;
+      for (let j = 0; j < t; j++) fresh[(bi * t + ti) * t + j] = j <= ti && row[filled + j] ? 0 : MASKED;
+    }
+  }
+  return { pastMask: hostTensor('float32', [b, 1, 1, t, capacity], past), newMask: hostTensor('float32', [b, 1, 1, t, t], fresh) };
+}

@@ -37,6 +37,36 @@ describe.each(['llama-fp32', 'qwen2-bf16'] as const)('%s', (name) => {
     expect(second.logits.data).toBeAllClose(full.data.subarray(prompt.length * v), { atol: 1e-5, rtol: 1e-5 });
   });
 
+  it('the worker-resident decoder equals a full recompute: padded prefill, then steps, base packed or fed, with an adapter', async () => {
+    const fed = LanguageModel.load(ref.checkpoint, { runtime, packDecodeWeights: false });
+    expect(model.packDecodeWeights).toBe(true);
+    const adapter = loadPeftAdapter(ref.adapter, model.config);
+    const v = model.config.vocabSize;
+    const [long, short] = golden.prompts;
+    const padded = [long, [...new Array<number>(long.length - short.length).fill(0), ...short]];
+    const mask = [long.map(() => 1), padded[1].map((_, i) => (i < long.length - short.length ? 0 : 1))];
+    for (const lm of [model, fed]) {
+      for (const a of [null, adapter]) {
+        const decoder = await lm.openDecoder(2, long.length + 2, a);
+        try {
+          await decoder.step(padded, mask);
+          await decoder.step([[42], [7]], [[1], [1]]);
+          const last = await decoder.step([[5], [9]], [[1], [1]]);
+          const full = [await lm.logits([[...long, 42, 5]], a), await lm.logits([[...short, 7, 9]], a)];
+          full.forEach((f, b) => {
+            const t = f.shape[1];
+            expect(last.data.subarray(b * v, (b + 1) * v)).toBeAllClose(f.data.subarray((t - 1) * v, t * v), { atol: 1e-5, rtol: 1e-5 });
+          });
+          expect(decoder.length).toBe(long.length + 2);
+          await expect(decoder.step([[1], [1]], [[1], [1]])).rejects.toThrow(`exceed the cache capacity of ${long.length + 2}`);
+        } finally {
+          await decoder.close();
+        }
+      }
+    }
+    await fed.release();
+  });
+
   it('sampling is reproducible per seed and changes with the seed or the adapter', async () => {
     const opts = { temperature: 1, topP: 0.9, topK: 50, maxNewTokens: 8, eosTokenIds: [], seed: 3 };
     const a = await generate(model, golden.prompts, opts);

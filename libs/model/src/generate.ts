@@ -1,4 +1,4 @@
-/** @file Generation composed from small parts: pad → prefill → (sample → stop? → stream → decode step)* → trim. */
+/** @file Generation composed from small parts: pad → prefill → (sample → stop? → stream → decode step)* → trim, over a worker-resident KV cache. */
 import type { HostTensor } from '@seal/engine';
 import type { LanguageModel } from './language-model';
 import type { LoraAdapter } from './peft';
@@ -67,28 +67,36 @@ export async function generate(model: LanguageModel, prompts: readonly (readonly
   const streamed = new Array<number>(b).fill(0);
   const stopReasons = new Array<StopReason | null>(b).fill(null);
 
-  // 2. Prefill every prompt token at once.
-  let { logits, cache } = await model.step(ids, mask, model.emptyCache(b), adapter);
+  // 2. Prefill every prompt token at once into a cache with room for every token this call can feed
+  //    (the last sampled token is never fed back), capped at the context so an overlong request
+  //    fails with the context error when it gets there, as before.
+  const capacity = Math.min(Math.max(ids[0].length, ids[0].length + options.maxNewTokens - 1), config.maxPositionEmbeddings);
+  const decoder = await model.openDecoder(b, capacity, adapter);
+  try {
+    let logits = await decoder.step(ids, mask);
 
-  // 3. Decode: sample, check stops, stream, then one cached step for the unfinished rows.
-  while (stopReasons.some((r) => r === null)) {
-    const next = new Array<number>(b).fill(padId);
-    const nextMask = new Array<number>(b).fill(0);
-    for (let row = 0; row < b; row++) {
-      if (stopReasons[row]) continue;
-      const token = sample(rowOf(logits, row));
-      tokens[row].push(token);
-      texts[row] = decode(tokens[row]);
-      stopReasons[row] = shouldStop({ tokens: tokens[row], text: texts[row] });
-      const ready = stopReasons[row] ? truncateAtStop(texts[row], stops).length : streamable(texts[row], stops);
-      if (options.onText && ready > streamed[row]) options.onText(row, texts[row].slice(streamed[row], ready));
-      streamed[row] = Math.max(streamed[row], ready);
-      next[row] = token;
-      nextMask[row] = 1;
+    // 3. Decode: sample, check stops, stream, then one cached step for the unfinished rows.
+    while (stopReasons.some((r) => r === null)) {
+      const next = new Array<number>(b).fill(padId);
+      const nextMask = new Array<number>(b).fill(0);
+      for (let row = 0; row < b; row++) {
+        if (stopReasons[row]) continue;
+        const token = sample(rowOf(logits, row));
+        tokens[row].push(token);
+        texts[row] = decode(tokens[row]);
+        stopReasons[row] = shouldStop({ tokens: tokens[row], text: texts[row] });
+        const ready = stopReasons[row] ? truncateAtStop(texts[row], stops).length : streamable(texts[row], stops);
+        if (options.onText && ready > streamed[row]) options.onText(row, texts[row].slice(streamed[row], ready));
+        streamed[row] = Math.max(streamed[row], ready);
+        next[row] = token;
+        nextMask[row] = 1;
+      }
+      if (stopReasons.every((r) => r !== null)) break;
+      // Finished rows feed a masked pad token so the batch keeps one shape.
+      logits = await decoder.step(next.map((t) => [t]), nextMask.map((m) => [m]));
     }
-    if (stopReasons.every((r) => r !== null)) break;
-    // Finished rows feed a masked pad token so the batch keeps one shape.
-    ({ logits, cache } = await model.step(next.map((t) => [t]), nextMask.map((m) => [m]), cache, adapter, { consumeCache: true }));
+  } finally {
+    await decoder.close();
   }
 
   // 4. Cut each text at its first stop string.

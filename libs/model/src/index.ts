@@ -49,7 +49,7 @@ export { checkOutputDir, OutputDirError, writeDirAtomically } from './atomic-dir
 export { LanguageModel } from './language-model';
 export type { HostKvCache, LanguageModelOptions } from './language-model';
 export { Llama, rmsNorm, rope } from './llama';
-export type { KvCache, LoraShape } from './llama';
+export type { KvCache, LoraShape, SlotCache } from './llama';
 export { generate, leftPad } from './generate';
 export type { GenerateOptions, Generation } from './generate';
 export { trainFull, trainLora, TrainingError } from './sft';

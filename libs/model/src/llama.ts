@@ -89,12 +89,25 @@ export interface KvCache {
   readonly v: Tensor;
 }
 
+/**
+ * A fixed-capacity cache of C slots, (B, Hkv, 1, C, D) each, whose slots are written outside the
+ * graph (the runtime's writeInto): the graph reads it and never copies it, and returns only the new
+ * keys/values. Unwritten slots and padding are hidden by `pastMask`.
+ */
+export interface SlotCache extends KvCache {
+  /** (B, 1, 1, T, C) additive: which cached slots each new query may see. */
+  readonly pastMask: Tensor;
+}
+
 /** What every layer needs besides its input: rotary tables and the additive mask. */
 export interface LayerContext {
   /** (B, 1, 1, T, D) */
   readonly cos: Tensor;
   readonly sin: Tensor;
-  /** (B, 1, 1, T, S) additive: 0 where a query may attend, a large negative number elsewhere. S = T, or P+T with a cache. */
+  /**
+   * (B, 1, 1, T, S) additive: 0 where a query may attend, a large negative number elsewhere. S = T,
+   * or P+T with a concatenated cache; with a SlotCache it covers only the T new keys.
+   */
   readonly mask: Tensor;
 }
 
@@ -122,23 +135,46 @@ class Attention {
    * each group's matmul broadcasts against its one K/V head (B, Hkv, 1, S, D). Head h uses KV head
    * ⌊h / rep⌋, as HF's repeat_kv does.
    */
-  forward(x: Tensor, ctx: BlockContext, past: KvCache | null): { y: Tensor; present: KvCache } {
+  forward(x: Tensor, ctx: BlockContext, past: KvCache | SlotCache | null): { y: Tensor; present: KvCache } {
     const { numHeads: h, numKvHeads: kv, headDim: hd } = this.c;
     const rep = h / kv;
     const q = this.q.forward(x).reshape([B, T, kv, rep, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, rep, T, D)
     const kNew = this.k.forward(x).reshape([B, T, kv, 1, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, 1, T, D)
     const vNew = this.v.forward(x).reshape([B, T, kv, 1, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, 1, T, D)
-    const qr = ropeSigned(q, ctx.cos, ctx.sinSigned, hd);
-    const kr = ropeSigned(kNew, ctx.cos, ctx.sinSigned, hd);
-    // The cache holds keys after RoPE, so cached positions never need re-rotating.
-    const k = past ? concat([past.k, kr], 3) : kr; // (B, Hkv, 1, S, D), S = P + T
-    const v = past ? concat([past.v, vNew], 3) : vNew; // (B, Hkv, 1, S, D)
     // Scaling q (T·D values) instead of the scores (T·S values) is the same product, cheaper.
-    const scores = qr.mul(1 / Math.sqrt(hd)).matmul(k.transpose([0, 1, 2, 4, 3])).add(ctx.mask); // (B, Hkv, rep, T, S)
-    const att = scores.softmax(-1).matmul(v); // (B, Hkv, rep, T, D)
-    const merged = att.transpose([0, 3, 1, 2, 4]).reshape([B, T, h * hd]); // (B, T, H·D)
-    return { y: this.o.forward(merged), present: { k, v } };
+    const qr = ropeSigned(q, ctx.cos, ctx.sinSigned, hd).mul(1 / Math.sqrt(hd));
+    // The cache holds keys after RoPE, so cached positions never need re-rotating.
+    const kr = ropeSigned(kNew, ctx.cos, ctx.sinSigned, hd);
+    const att = past && 'pastMask' in past ? slotAttention(qr, kr, vNew, past, ctx.mask) : concatAttention(qr, kr, vNew, past, ctx.mask);
+    const merged = att.out.transpose([0, 3, 1, 2, 4]).reshape([B, T, h * hd]); // (B, T, H·D)
+    return { y: this.o.forward(merged), present: att.present };
   }
+}
+
+const keysLast = (k: Tensor) => k.transpose([0, 1, 2, 4, 3]);
+
+/** Attention over the cache concatenated with the new keys: present is the grown cache (B, Hkv, 1, P+T, D). */
+function concatAttention(q: Tensor, k: Tensor, v: Tensor, past: KvCache | null, mask: Tensor): { out: Tensor; present: KvCache } {
+  const kAll = past ? concat([past.k, k], 3) : k; // (B, Hkv, 1, S, D), S = P + T
+  const vAll = past ? concat([past.v, v], 3) : v;
+  const scores = q.matmul(keysLast(kAll)).add(mask); // (B, Hkv, rep, T, S)
+  return { out: scores.softmax(-1).matmul(vAll), present: { k: kAll, v: vAll } };
+}
+
+/**
+ * Attention over C cache slots and the T new keys without joining them (joining would copy the
+ * whole cache every step): one softmax over both score blocks, written out as max, exp and sum so
+ * each block meets its own values. present is only the new keys/values (B, Hkv, 1, T, D).
+ */
+function slotAttention(q: Tensor, k: Tensor, v: Tensor, past: SlotCache, newMask: Tensor): { out: Tensor; present: KvCache } {
+  const sPast = q.matmul(keysLast(past.k)).add(past.pastMask); // (B, Hkv, rep, T, C)
+  const sNew = q.matmul(keysLast(k)).add(newMask); // (B, Hkv, rep, T, T)
+  const m = concat([sPast.max([-1], true), sNew.max([-1], true)], -1).max([-1], true);
+  const ePast = sPast.sub(m).exp();
+  const eNew = sNew.sub(m).exp();
+  const denom = ePast.sum([-1], true).add(eNew.sum([-1], true));
+  const out = ePast.matmul(past.v).add(eNew.matmul(v)).div(denom); // (B, Hkv, rep, T, D)
+  return { out, present: { k, v } };
 }
 
 /** SwiGLU feed-forward: down(silu(gate(x)) · up(x)). */
@@ -173,7 +209,7 @@ class Block {
     this.mlp = new Mlp(c, `layers.${i}.mlp`, lora, scale);
   }
 
-  forward(x: Tensor, ctx: BlockContext, past: KvCache | null): { x: Tensor; present: KvCache } {
+  forward(x: Tensor, ctx: BlockContext, past: KvCache | SlotCache | null): { x: Tensor; present: KvCache } {
     const { y, present } = this.attn.forward(rmsNorm(x, this.attnNorm, this.c.rmsNormEps), ctx, past);
     const h = x.add(y);
     return { x: h.add(this.mlp.forward(rmsNorm(h, this.mlpNorm, this.c.rmsNormEps))), present };
@@ -184,13 +220,17 @@ export interface LlamaInputs {
   /** (B, T) int64 token ids. */
   readonly ids: Tensor;
   readonly ctx: LayerContext;
-  /** One cache per layer, or null for a cacheless forward (training, scoring). */
-  readonly past: readonly KvCache[] | null;
+  /**
+   * One cache per layer, or null for a cacheless forward (training, scoring). KvCache: present is
+   * the cache grown by concatenation. SlotCache: present is only the new keys/values.
+   */
+  readonly past: readonly KvCache[] | readonly SlotCache[] | null;
 }
 
 export interface LlamaOutputs {
   /** (B, T, D) after the final norm. */
   readonly hidden: Tensor;
+  /** Per layer: the grown cache (KvCache past) or the new keys/values only (SlotCache past). */
   readonly present: KvCache[];
 }
 

@@ -1,4 +1,4 @@
-/** @file StudentService over real gRPC on loopback: Info from config, bad input named, later RPCs UNIMPLEMENTED with their issue. */
+/** @file StudentService over real gRPC on loopback without a model: Info from config, bad input named, the loop RPCs FAILED_PRECONDITION saying how to serve a model. */
 import { hostname } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import * as pb from '@seal/proto';
@@ -43,8 +43,8 @@ describe('StudentService', () => {
     await expect(call((cb) => client.evaluate(bad, cb))).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: 'sft.epochs must be > 0, got 0' });
   });
 
-  it('answers a valid Evaluate with UNIMPLEMENTED naming the issue', async () => {
-    await expect(call((cb) => client.evaluate(validEvaluate, cb))).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED, details: 'Evaluate needs a model: serve the student with --model DIR (or model.path in its config)' });
+  it('answers a valid Evaluate without a model with FAILED_PRECONDITION saying how to start it', async () => {
+    await expect(call((cb) => client.evaluate(validEvaluate, cb))).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: 'Evaluate: this student serves no model; start it with --model DIR (or without --no-model)' });
   });
 
   it('reports per-item outcomes on EvaluateStream and keeps the stream open', async () => {
@@ -59,11 +59,11 @@ describe('StudentService', () => {
     await done;
     expect(replies.map((r) => r.outcome?.$case === 'error' && [r.outcome.value.statusCode, r.outcome.value.message])).toEqual([
       [grpc.status.INVALID_ARGUMENT, 'messages[0].request.idempotency_key must be non-empty'],
-      [grpc.status.UNIMPLEMENTED, 'Evaluate needs a model: serve the student with --model DIR (or model.path in its config)'],
+      [grpc.status.FAILED_PRECONDITION, 'Evaluate: this student serves no model; start it with --model DIR (or without --no-model)'],
     ]);
   });
 
-  it('validates the LoadCheckpoint header before answering UNIMPLEMENTED', async () => {
+  it('validates the LoadCheckpoint header before answering FAILED_PRECONDITION (no model)', async () => {
     const load = (header: Partial<pb.LoadCheckpointHeader>) =>
       call<pb.LoadCheckpointResponse>((cb) => {
         const stream = client.loadCheckpoint(cb);
@@ -75,8 +75,8 @@ describe('StudentService', () => {
       details: 'header.checkpoint.sha256 must be 64 lower-case hex digits',
     });
     await expect(load({ idempotencyKey: 'k', checkpoint: { id: 'c', sha256: 'd'.repeat(64), sizeBytes: 1 } })).rejects.toMatchObject({
-      code: grpc.status.UNIMPLEMENTED,
-      details: 'LoadCheckpoint needs a model: serve the student with --model DIR (or model.path in its config)',
+      code: grpc.status.FAILED_PRECONDITION,
+      details: 'LoadCheckpoint: this student serves no model; start it with --model DIR (or without --no-model)',
     });
   });
 });

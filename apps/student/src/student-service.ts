@@ -1,7 +1,7 @@
 /**
  * @file StudentService over gRPC: proto ⇄ domain, nothing else. Info works from the config;
  * Evaluate, EvaluateStream and LoadCheckpoint validate their input (INVALID_ARGUMENT naming the
- * field) and, without a domain Student (no model configured), answer UNIMPLEMENTED saying so.
+ * field) and, without a domain Student (no model configured), answer FAILED_PRECONDITION saying so.
  */
 import type { CheckpointRef, Student } from '@seal/coordinator';
 import * as pb from '@seal/proto';
@@ -9,8 +9,11 @@ import { bidiStream, clientStream, fromProto, invalidArgument, RpcError, toProto
 import { boundedMap } from './bounded-map';
 import type { StudentConfig } from './config';
 
-/** UNIMPLEMENTED for a loop RPC on a student started without a model folder. */
-const needsModel = (rpc: string) => new RpcError('unimplemented', `${rpc} needs a model: serve the student with --model DIR (or model.path in its config)`);
+/**
+ * A loop RPC on a student started without a model folder. FAILED_PRECONDITION, not UNIMPLEMENTED:
+ * the RPC exists, this server's state is what is missing, and the caller should say how to fix it.
+ */
+const needsModel = (rpc: string) => new RpcError('failed_precondition', `${rpc}: this student serves no model; start it with --model DIR (or without --no-model)`);
 
 export interface StudentServiceDeps {
   config: StudentConfig;

@@ -1,9 +1,13 @@
 /**
  * @file RemoteTeacher against `serveTeacher` on loopback: self-edits, M-step and checkpoint
- * streams over gRPC equal what the same Teacher gives in-process.
+ * streams over gRPC equal what the same Teacher gives in-process; a run against a teacher served
+ * without a model stops at once with FAILED_PRECONDITION saying how to start it.
  */
-import type { CheckpointChunk, SelfEdit } from '@seal/coordinator';
-import { DeterministicTeacher, tinyContexts } from '@seal/coordinator/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseRunConfig, runSeal, type CheckpointChunk, type SelfEdit } from '@seal/coordinator';
+import { DeterministicStudent, DeterministicTeacher, tinyContexts } from '@seal/coordinator/testing';
 import { parseConfig, RemoteTeacher, type RunningServer } from '@seal/rpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { teacherConfigSchema } from './config';
@@ -59,5 +63,24 @@ describe('RemoteTeacher ⇄ TeacherService', () => {
 
   it('keeps not_found for an unknown checkpoint', async () => {
     await expect(collect(remote.getCheckpoint('nope'))).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('a teacher served without a model', () => {
+  it('answers the loop RPCs with failed_precondition, and a run against it stops with the same advice', async () => {
+    const bare = await serveTeacher(parseConfig({ server: { port: 0 } }, teacherConfigSchema));
+    const client = new RemoteTeacher(bare.address);
+    const runDir = mkdtempSync(join(tmpdir(), 'seal-no-model-teacher-'));
+    try {
+      const advice = /(this|the) teacher serves no model.*; start it with --model DIR \(or without --no-model\)/;
+      const request = { checkpoint: { id: 'base-1', sha256: 'a'.repeat(64), size: 1 }, contexts: tinyContexts(1), promptStyle: 'implications' as const, count: 1, sampling: { temperature: 1, topP: 1, maxNewTokens: 8 }, seed: 1 };
+      await expect(collect(client.generateSelfEdits(request))).rejects.toMatchObject({ code: 'failed_precondition', message: expect.stringMatching(advice) });
+      const run = runSeal({ runDir, config: parseRunConfig({ rounds: 1, data: { passagesPerRound: 1 }, selfEdits: { perPassage: 1 } }), teacher: client, students: [new DeterministicStudent()], trainContexts: tinyContexts(2) });
+      await expect(run).rejects.toMatchObject({ code: 'failed_precondition', message: expect.stringMatching(advice) });
+    } finally {
+      client.close();
+      await bare.shutdown();
+      rmSync(runDir, { recursive: true, force: true });
+    }
   });
 });

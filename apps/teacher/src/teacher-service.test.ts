@@ -1,4 +1,4 @@
-/** @file TeacherService over real gRPC on loopback: Info from config, bad input named, later RPCs UNIMPLEMENTED with their issue. */
+/** @file TeacherService over real gRPC on loopback without a model: Info from config, bad input named, the loop RPCs FAILED_PRECONDITION saying how to serve a model. */
 import * as grpc from '@grpc/grpc-js';
 import * as pb from '@seal/proto';
 import { parseConfig, type RunningServer } from '@seal/rpc';
@@ -48,9 +48,10 @@ describe('TeacherService', () => {
     expect(noPassage.details).toBe('contexts[0].knowledge.passage must be non-empty');
   });
 
-  it('answers valid requests with UNIMPLEMENTED naming the issue', async () => {
-    expect(await firstError(client.generateSelfEdits(generate))).toMatchObject({ code: grpc.status.UNIMPLEMENTED, details: 'GenerateSelfEdits needs a model: serve the teacher with --model DIR (or model.path in its config)' });
-    expect(await firstError(client.getCheckpoint({ checkpointId: 'teacher-r0', maxChunkBytes: 0 }))).toMatchObject({ code: grpc.status.UNIMPLEMENTED });
+  it('answers valid requests without a model with FAILED_PRECONDITION saying how to start it', async () => {
+    const noModel = (rpc: string) => ({ code: grpc.status.FAILED_PRECONDITION, details: `${rpc}: this teacher serves no model; start it with --model DIR (or without --no-model)` });
+    expect(await firstError(client.generateSelfEdits(generate))).toMatchObject(noModel('GenerateSelfEdits'));
+    expect(await firstError(client.getCheckpoint({ checkpointId: 'teacher-r0', maxChunkBytes: 0 }))).toMatchObject(noModel('GetCheckpoint'));
     expect(await firstError(client.getCheckpoint({ checkpointId: '', maxChunkBytes: 0 }))).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: 'checkpoint_id must be non-empty' });
   });
 });

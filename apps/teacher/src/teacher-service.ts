@@ -1,15 +1,18 @@
 /**
  * @file TeacherService over gRPC: proto ⇄ domain, nothing else. Info works from the config;
  * GenerateSelfEdits, Update, GetCheckpoint and LoadCheckpoint validate their input (INVALID_ARGUMENT naming the
- * field) and, without a domain Teacher (no model configured), answer UNIMPLEMENTED saying so.
+ * field) and, without a domain Teacher (no model configured), answer FAILED_PRECONDITION saying so.
  */
 import type { Teacher } from '@seal/coordinator';
 import * as pb from '@seal/proto';
 import { clientStream, fromProto, invalidArgument, RpcError, serverStream, toProto, unary } from '@seal/rpc';
 import type { TeacherConfig } from './config';
 
-/** UNIMPLEMENTED for a loop RPC on a teacher started without a model folder. */
-const needsModel = (rpc: string) => new RpcError('unimplemented', `${rpc} needs a model: serve the teacher with --model DIR (or model.path in its config)`);
+/**
+ * A loop RPC on a teacher started without a model folder. FAILED_PRECONDITION, not UNIMPLEMENTED:
+ * the RPC exists, this server's state is what is missing, and the caller should say how to fix it.
+ */
+const needsModel = (rpc: string) => new RpcError('failed_precondition', `${rpc}: this teacher serves no model; start it with --model DIR (or without --no-model)`);
 
 export interface TeacherServiceDeps {
   config: TeacherConfig;

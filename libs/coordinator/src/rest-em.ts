@@ -191,6 +191,8 @@ async function recordBaseCheckpoints(ctx: DriverContext): Promise<void> {
   const { journal, config, options } = ctx;
   if (journal.meta('teacher_base')) return;
   const info = await withRetries('teacher Info', config.rpc.retry, config.rpc.infoDeadlineMs, options.signal, (o) => options.teacher.info(o));
+  // A teacher served without a model answers Info with no base checkpoint: say so, before its empty id is used.
+  if (!info.baseCheckpoint.id) throw failedPrecondition('the teacher serves no model (its Info names no base checkpoint); start it with --model DIR (or without --no-model)');
   await archiveFromTeacher(ctx, info.baseCheckpoint);
   journal.recordCheckpoint(info.baseCheckpoint, 'teacher-base', null);
   let studentBase = info.baseCheckpoint;

@@ -1,7 +1,7 @@
 /**
  * @file `seal demo`: the gRPC services alone, no model needed. Starts
  * a teacher and a student in this process on free ports, checks health and Info over real gRPC,
- * shows that the SEAL-loop RPCs answer UNIMPLEMENTED for now, and shuts both down.
+ * shows that the SEAL-loop RPCs refuse bad input by name (no model is served), and shuts both down.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Command } from 'commander';

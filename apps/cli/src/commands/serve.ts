@@ -3,7 +3,8 @@
  * (health NOT_SERVING → finish in-flight calls → force after the shutdown timeout).
  * Prints `listening on HOST:PORT` once ready, so scripts and tests can use port 0. The service runs
  * the real in-process role on a model folder (`--model`, `model.path`, else the embedded
- * models/tiny-world); with `--no-model` it answers Info only (the loop RPCs say UNIMPLEMENTED).
+ * models/tiny-world); with `--no-model` it answers Info only (the loop RPCs say FAILED_PRECONDITION:
+ * this role serves no model).
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -96,7 +97,7 @@ export function register(program: Command): void {
     .addArgument(program.createArgument('<role>', 'which service').choices(['teacher', 'student']))
     .option('--config <file>', 'YAML or JSON config (server, model, workers…)')
     .option('--model <dir>', 'model folder (config.json, model.safetensors, tokenizer.json) to serve; default: the embedded models/tiny-world')
-    .option('--no-model', 'serve without a model: health and Info only, the loop RPCs answer UNIMPLEMENTED')
+    .option('--no-model', 'serve without a model: health and Info only, the loop RPCs answer FAILED_PRECONDITION')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .addOption(new Option('--port <port>', 'port to listen on; 0 picks a free one (default 50051 teacher, 50052 student)').argParser(integerIn(0, 65535)))
     .addOption(new Option('--max-message-bytes <bytes>', 'largest request or response (default 32 MiB)').argParser(integerIn(1024, 2 ** 31 - 1)))

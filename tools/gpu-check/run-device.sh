@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# @file The one command the GPU machine runs (repo root, after prepare.sh here; carry .gpu-check and .gl):
+# unpack Node, ORT and the Vulkan loaders, then the PEFT round trip, the Node check and the Python ORT
+# check, each under its own timeout so one hang loses nothing else. Results land in $OUT.
+set -u
+out=${OUT:-/tmp/gpu-check-out}
+threads=${GPU_CHECK_THREADS:-16}
+mkdir -p "$out"
+log="$out/log.txt"
+exec > >(tee -a "$log") 2>&1
+
+# GPU_CHECK_NO_GL=1 (a dry run on a development machine) leaves / alone.
+if [ -z "${GPU_CHECK_NO_GL:-}" ]; then
+  for f in .gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+{
+  date -u
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+  nproc
+  ldconfig -p | grep -i vulkan
+  ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/nvidia/share/vulkan/icd.d 2>&1
+} >"$out/env.txt" 2>&1
+cat "$out/env.txt"
+# The NVIDIA Vulkan driver lives outside the loader's default search path on these machines.
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+[ -f "$icd" ] && export VK_DRIVER_FILES="$icd"
+
+xz -dc .gpu-check/node.xz >/tmp/node && chmod +x /tmp/node
+xz -dc .gpu-check/libonnxruntime.so.1.xz >.gpu-check/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
+/tmp/node --version
+# onnxruntime-node ships no CUDA provider. If this machine's Python onnxruntime (same 1.30) carries
+# one, put it beside the Node binding so the check's direct-ORT sections can try it.
+capi=$(python3 -c 'import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__) + "/capi")' 2>/dev/null)
+if [ -n "$capi" ] && [ -f "$capi/libonnxruntime_providers_cuda.so" ]; then
+  cp "$capi"/libonnxruntime_providers_shared.so "$capi"/libonnxruntime_providers_cuda.so .gpu-check/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/
+  echo "borrowed Python onnxruntime's CUDA provider from $capi"
+fi
+
+echo "== PEFT round trip"
+PYTHONUNBUFFERED=1 timeout 80 python3 tools/gpu-check/peft_check.py peft --peft-dir .gpu-check/peft --out "$out/peft.json"
+echo "== Node check (CPU threads: $threads)"
+timeout 140 /tmp/node .gpu-check/check.mjs --out "$out/gpu-check.json" --threads "$threads" --dump-graph /tmp/gpu-check-graph ${GPU_CHECK_ARGS:-}
+echo "== Python onnxruntime"
+PYTHONUNBUFFERED=1 timeout 25 python3 tools/gpu-check/peft_check.py ort --graph-dir /tmp/gpu-check-graph --out "$out/ort-python.json"
+echo "== done"

@@ -36,7 +36,7 @@ export function ropeFeeds(config: ModelConfig, positions: readonly (readonly num
       }
     }),
   );
-  return { cos: hostTensor('float32', [b, 1, 1, t, d], cos), sin: hostTensor('float32', [b, 1, 1, t, d], sin) };
+  return { cos: { dtype: 'float32', shape: [b, 1, 1, t, d], data: cos }, sin: { dtype: 'float32', shape: [b, 1, 1, t, d], data: sin } };
 }
 
 /**
@@ -53,7 +53,7 @@ export function attentionMaskFeed(attentionMask: readonly (readonly number[])[],
       for (let j = 0; j < s; j++) out[(bi * t + ti) * s + j] = j <= past + ti && attentionMask[bi][j] ? 0 : MASKED;
     }
   }
-  return hostTensor('float32', [b, 1, 1, t, s], out);
+  return { dtype: 'float32', shape: [b, 1, 1, t, s], data: out };
 }
 
 /** (B, T) ids → int64 feed, checking the range so a bad id names its row and column instead of crashing ORT. */
@@ -86,5 +86,5 @@ export function slotMaskFeeds(history: readonly (readonly number[])[], filled: n
       for (let j = 0; j < t; j++) fresh[(bi * t + ti) * t + j] = j <= ti && row[filled + j] ? 0 : MASKED;
     }
   }
-  return { pastMask: hostTensor('float32', [b, 1, 1, t, capacity], past), newMask: hostTensor('float32', [b, 1, 1, t, t], fresh) };
+  return { pastMask: { dtype: 'float32', shape: [b, 1, 1, t, capacity], data: past }, newMask: { dtype: 'float32', shape: [b, 1, 1, t, t], data: fresh } };
 }

@@ -77,6 +77,22 @@ describe.each(['llama-fp32', 'qwen2-bf16'] as const)('%s', (name) => {
   });
 });
 
+describe('models sharing a runtime', () => {
+  it('releasing one model drops only its own references: the other still scores and generates the same', async () => {
+    const ref = loadReference('llama-fp32');
+    const [a, b] = [LanguageModel.load(ref.checkpoint, { runtime }), LanguageModel.load(ref.checkpoint, { runtime })];
+    const greedy = { temperature: 0, maxNewTokens: 4, eosTokenIds: [] };
+    const prompts = ref.json.greedy.prompts;
+    const expected = (await generate(a, prompts, greedy)).tokens;
+    const logits = await a.logits([prompts[0]]);
+    expect((await generate(b, prompts, greedy)).tokens).toEqual(expected);
+    await a.release();
+    expect((await generate(b, prompts, greedy)).tokens).toEqual(expected);
+    expect((await b.logits([prompts[0]])).data).toEqual(logits.data);
+    await b.release();
+  });
+});
+
 describe('stopping and streaming', () => {
   const ref = loadReference('llama-fp32');
   const model = LanguageModel.load(ref.checkpoint, { runtime });

@@ -47,6 +47,7 @@ export { batchForStep, collate, DataError, IGNORE_INDEX, readInputIds, readSftDa
 export type { SftExample, TokenBatch } from './sft-data';
 export { checkOutputDir, OutputDirError, writeDirAtomically } from './atomic-dir';
 export { LanguageModel } from './language-model';
+export type { Decoder } from './decoder';
 export type { HostKvCache, LanguageModelOptions } from './language-model';
 export { Llama, rmsNorm, rope } from './llama';
 export type { KvCache, LoraShape, SlotCache } from './llama';

@@ -62,7 +62,8 @@ export class LanguageModel {
     this.config = checkpoint.config;
     this.tokenizer = checkpoint.tokenizer;
     this.dir = checkpoint.dir;
-    this.params = new Map([...checkpoint.params].map(([name, t]) => [name, hostTensor('float32', [...t.shape], t.data)]));
+    // Own copies (typed-array copies, not element by element): the checkpoint's arrays may be views into its files.
+    this.params = new Map([...checkpoint.params].map(([name, t]) => [name, { dtype: 'float32', shape: [...t.shape], data: new Float32Array(t.data) } satisfies HostTensor]));
     const baseBytes = [...this.params.values()].reduce((n, t) => n + t.data.byteLength, 0);
     this.packDecodeWeights = packDecodeWeights ?? baseBytes <= PACK_DECODE_LIMIT_BYTES;
   }
@@ -234,7 +235,11 @@ export class LanguageModel {
 
   /** Ends the runtime if this model created it; a shared runtime's owner releases it (its graphs may be shared). */
   async release(): Promise<void> {
+    // Graphs are refcounted in the runtime: this drops this model's references (decode graphs
+    // carry this checkpoint's packed weights, so a shared runtime must not keep them alive).
+    const graphs = [...this.graphs.values()];
     this.graphs.clear();
+    await Promise.all(graphs.map((g) => g.then((graph) => graph.release(), () => undefined)));
     if (this.ownsRuntime) await this.runtime.release();
     else if (this.uploaded) await this.runtime.dropWeights(await this.uploaded);
     this.uploaded = null;

@@ -35,6 +35,8 @@ const { values: args } = parseArgs({
     seq: { type: 'string', default: '256' },
     'decode-tokens': { type: 'string', default: '64' },
     'dump-graph': { type: 'string' },
+    sizes: { type: 'string', default: 'tiny-world,S,M' },
+    placement: { type: 'string' },
   },
 });
 const threads = Number(args.threads);
@@ -252,7 +254,23 @@ async function checkModel(label: string, checkpoint: Checkpoint): Promise<void> 
   }
 }
 
+/**
+ * Placement mode: creates the forward and train-step sessions of tiny-world and S on `provider` with
+ * ORT's verbose log on, whose "Node placements" lines (stderr) name every node that left the GPU.
+ */
+async function placement(provider: Provider): Promise<void> {
+  ort.env.logLevel = 'verbose';
+  for (const config of [loadCheckpoint(args.model).config, benchConfig('S')]) {
+    for (const [kind, outputs] of [['forward', forwardGraph(config)], ['train', trainGraph(config)]] as const) {
+      console.error(`=== placement ${provider} ${config.hiddenSize}-wide ${kind} graph`);
+      const session = await ort.InferenceSession.create(toOnnxModel(outputs), { executionProviders: [provider], logSeverityLevel: 0, logVerbosityLevel: 0 });
+      await session.release();
+    }
+  }
+}
+
 async function main(): Promise<void> {
+  if (args.placement) return placement(args.placement as Provider);
   await section('providers', async () => ({
     listSupportedBackends: ort.listSupportedBackends(),
     bundled: availableProviders(),
@@ -261,8 +279,9 @@ async function main(): Promise<void> {
     const c = loadCheckpoint(args.model);
     return { dir: c.dir, params: [...c.params.values()].reduce((n, t) => n + t.data.length, 0) };
   });
-  if (tiny) await checkModel('tiny-world', loadCheckpoint(args.model));
-  await checkModel('S', randomCheckpoint(benchConfig('S'), 0));
+  const sizes = args.sizes.split(',');
+  if (tiny && sizes.includes('tiny-world')) await checkModel('tiny-world', loadCheckpoint(args.model));
+  for (const size of ['S', 'M'] as const) if (sizes.includes(size)) await checkModel(size, randomCheckpoint(benchConfig(size), 0));
   report.finishedAt = new Date().toISOString();
   save();
 }

@@ -37,10 +37,31 @@ if [ -n "$capi" ] && [ -f "$capi/libonnxruntime_providers_cuda.so" ]; then
   echo "borrowed Python onnxruntime's CUDA provider from $capi"
 fi
 
-echo "== PEFT round trip"
-PYTHONUNBUFFERED=1 timeout 80 python3 tools/gpu-check/peft_check.py peft --peft-dir .gpu-check/peft --out "$out/peft.json"
-echo "== Node check (CPU threads: $threads)"
-timeout 140 /tmp/node .gpu-check/check.mjs --out "$out/gpu-check.json" --threads "$threads" --dump-graph /tmp/gpu-check-graph ${GPU_CHECK_ARGS:-}
-echo "== Python onnxruntime"
-PYTHONUNBUFFERED=1 timeout 25 python3 tools/gpu-check/peft_check.py ort --graph-dir /tmp/gpu-check-graph --out "$out/ort-python.json"
+# GPU_CHECK_PARTS picks parts (a rerun can skip what already passed).
+parts=${GPU_CHECK_PARTS:-peft,node,ort,placement}
+has() { [[ ",$parts," == *",$1,"* ]]; }
+
+if has peft; then
+  echo "== PEFT round trip"
+  PYTHONUNBUFFERED=1 timeout 80 python3 tools/gpu-check/peft_check.py peft --peft-dir .gpu-check/peft --out "$out/peft.json"
+fi
+if has node; then
+  echo "== Node check (CPU threads: $threads)"
+  # GPU memory and load once a second while it runs: evidence the GPU, not a software adapter, did the work.
+  (while sleep 1; do nvidia-smi --query-gpu=timestamp,utilization.gpu,memory.used --format=csv,noheader; done >"$out/smi.txt" 2>&1) &
+  smi=$!
+  timeout 140 /tmp/node .gpu-check/check.mjs --out "$out/gpu-check.json" --threads "$threads" --dump-graph /tmp/gpu-check-graph ${GPU_CHECK_ARGS:-}
+  kill "$smi"
+fi
+if has ort; then
+  echo "== Python onnxruntime"
+  PYTHONUNBUFFERED=1 timeout 25 python3 tools/gpu-check/peft_check.py ort --graph-dir /tmp/gpu-check-graph --out "$out/ort-python.json"
+fi
+if has placement; then
+  echo "== Node placements on webgpu (ORT verbose log, filtered)"
+  timeout 60 /tmp/node .gpu-check/check.mjs --placement "${GPU_CHECK_PLACEMENT:-webgpu}" 2>/tmp/placement.log >/dev/null
+  grep -E '=== placement|VerifyEachNodeIsAssignedToAnEp' /tmp/placement.log | sed -E 's/^[0-9-]+ [0-9:.]+ \[V:onnxruntime:[^]]*\] //' >"$out/placement.txt"
+  grep -iE 'adapter|vendor|architecture' /tmp/placement.log | head -20
+  grep -E '=== placement|placed on' "$out/placement.txt"
+fi
 echo "== done"

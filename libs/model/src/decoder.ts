@@ -12,15 +12,24 @@ export const slotNames = {
 } as const;
 
 /**
- * One batch's decoding state: `capacity` cache slots per row, allocated once in a worker. Each
+ * Room added whenever the cache is full: attention reads every allocated slot, so the cache grows
+ * in steps of this many instead of starting at full capacity (a generation that stops early at EOS
+ * would otherwise read up to `capacity` slots every step). Each growth copies the cache once.
+ */
+export const GROW_SLOTS = 64;
+
+/**
+ * One batch's decoding state: a KV cache of up to `capacity` slots per row, held in a worker. Each
  * step feeds only the new tokens; the graph returns the new keys/values, which the worker writes
- * into the next slots, so the cache never crosses the thread boundary and is never copied whole.
- * Call close() when done (generate does, also on errors).
+ * into the next slots, so the cache never crosses the thread boundary and is never copied whole
+ * per step. Call close() when done (generate does, also on errors).
  */
 export class Decoder {
   private filled = 0;
   private history: number[][];
   private closed = false;
+  /** Allocated on the first step, grown by `growBy` slots when full; slots = its dim 3. */
+  private cache: Record<string, WeightRef> | null = null;
 
   constructor(
     private readonly runtime: Runtime,
@@ -28,11 +37,29 @@ export class Decoder {
     private readonly config: ModelConfig,
     /** Frozen weights (when not baked into the graph) and adapter feeds, the same every step. */
     private readonly fixedFeeds: Record<string, Feed>,
-    private readonly cache: Record<string, WeightRef>,
     readonly batch: number,
     readonly capacity: number,
+    private readonly growBy = GROW_SLOTS,
   ) {
     this.history = Array.from({ length: batch }, () => []);
+  }
+
+  /** Makes room for `needed` slots: allocates or grows the cache, never beyond `capacity`. */
+  private async reserve(needed: number): Promise<Record<string, WeightRef>> {
+    const slots = this.cache ? this.cache[slotNames.past(0, 'k')].shape[3] : 0;
+    if (this.cache && needed <= slots) return this.cache;
+    const size = Math.min(this.capacity, needed + this.growBy);
+    if (this.cache) {
+      this.cache = await this.runtime.grow(this.cache, 3, size);
+    } else {
+      const { numLayers, numKvHeads, headDim } = this.config;
+      const specs: Record<string, { dtype: 'float32'; shape: number[] }> = {};
+      for (let i = 0; i < numLayers; i++) {
+        for (const which of ['k', 'v'] as const) specs[slotNames.past(i, which)] = { dtype: 'float32', shape: [this.batch, numKvHeads, 1, size, headDim] };
+      }
+      this.cache = await this.runtime.allocate(specs, { near: this.graph });
+    }
+    return this.cache;
   }
 
   /** Tokens written so far (prompt and generated, padding included) per row. */
@@ -60,12 +87,14 @@ export class Decoder {
     });
     // Committed only after the run succeeds, so a failed step leaves the decoder as it was.
     const history = this.history.map((row, b) => [...row, ...newMask[b]]);
+    const cache = await this.reserve(total);
+    const slots = cache[slotNames.past(0, 'k')].shape[3];
     const { cos, sin } = ropeFeeds(this.config, positionIds(history, t));
-    const { pastMask, newMask: mask } = slotMaskFeeds(history, this.filled, this.capacity, t);
-    const feeds: Record<string, Feed> = { ...this.fixedFeeds, ...this.cache, ids: idsTensor, cos, sin, [slotNames.pastMask]: pastMask, [slotNames.mask]: mask };
+    const { pastMask, newMask: mask } = slotMaskFeeds(history, this.filled, slots, t);
+    const feeds: Record<string, Feed> = { ...this.fixedFeeds, ...cache, ids: idsTensor, cos, sin, [slotNames.pastMask]: pastMask, [slotNames.mask]: mask };
     const writeInto: Record<string, WriteInto> = {};
     for (let i = 0; i < this.config.numLayers; i++) {
-      for (const which of ['k', 'v'] as const) writeInto[slotNames.present(i, which)] = { target: this.cache[slotNames.past(i, which)], axis: 3, offset: this.filled };
+      for (const which of ['k', 'v'] as const) writeInto[slotNames.present(i, which)] = { target: cache[slotNames.past(i, which)], axis: 3, offset: this.filled };
     }
     const out = await this.graph.run(feeds, { writeInto });
     this.history = history;
@@ -73,10 +102,16 @@ export class Decoder {
     return out.logits;
   }
 
+  /** Cache slots allocated now (grows towards `capacity` as tokens arrive). */
+  get slots(): number {
+    return this.cache ? this.cache[slotNames.past(0, 'k')].shape[3] : 0;
+  }
+
   /** Frees the cache in the worker. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.runtime.dropWeights(this.cache);
+    if (this.cache) await this.runtime.dropWeights(this.cache);
+    this.cache = null;
   }
 }

@@ -47,11 +47,14 @@ describe.each(['llama-fp32', 'qwen2-bf16'] as const)('%s', (name) => {
     const mask = [long.map(() => 1), padded[1].map((_, i) => (i < long.length - short.length ? 0 : 1))];
     for (const lm of [model, fed]) {
       for (const a of [null, adapter]) {
-        const decoder = await lm.openDecoder(2, long.length + 2, a);
+        // growBy 1: the cache is allocated for the prompt + 1 and grows once before the last step.
+        const decoder = await lm.openDecoder(2, long.length + 2, a, { growBy: 1 });
         try {
           await decoder.step(padded, mask);
+          expect(decoder.slots).toBe(long.length + 1);
           await decoder.step([[42], [7]], [[1], [1]]);
           const last = await decoder.step([[5], [9]], [[1], [1]]);
+          expect(decoder.slots).toBe(long.length + 2);
           const full = [await lm.logits([[...long, 42, 5]], a), await lm.logits([[...short, 7, 9]], a)];
           full.forEach((f, b) => {
             const t = f.shape[1];

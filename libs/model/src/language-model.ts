@@ -197,11 +197,12 @@ export class LanguageModel {
   }
 
   /**
-   * A decoder for `batch` rows with room for `capacity` tokens per row (prompt + new tokens): its
-   * KV cache is allocated once in a worker and appended in place (see decoder.ts). This is what
+   * A decoder for `batch` rows with room for up to `capacity` tokens per row (prompt + new tokens):
+   * its KV cache lives in a worker, is appended in place and grows `growBy` slots at a time
+   * (default GROW_SLOTS) as needed (see decoder.ts). This is what
    * generate() runs; step() below is the same model with the cache on the host.
    */
-  async openDecoder(batch: number, capacity: number, adapter: LoraAdapter | null = null): Promise<Decoder> {
+  async openDecoder(batch: number, capacity: number, adapter: LoraAdapter | null = null, options: { growBy?: number } = {}): Promise<Decoder> {
     if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`openDecoder: batch must be a positive integer, got ${batch}`);
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`openDecoder: capacity must be a positive integer, got ${capacity}`);
     this.checkLength(capacity, 'decoder capacity');
@@ -224,13 +225,8 @@ export class LanguageModel {
       });
       return outputs;
     }, this.packDecodeWeights ? Object.fromEntries(this.params) : undefined);
-    const specs: Record<string, { dtype: 'float32'; shape: number[] }> = {};
-    for (let i = 0; i < numLayers; i++) {
-      for (const which of ['k', 'v'] as const) specs[slotNames.past(i, which)] = { dtype: 'float32', shape: [batch, numKvHeads, 1, capacity, headDim] };
-    }
-    const cache = await this.runtime.allocate(specs, { near: graph });
     const base = this.packDecodeWeights ? {} : await this.frozenFeeds();
-    return new Decoder(this.runtime, graph, this.config, { ...base, ...this.adapterFeeds(adapter) }, cache, batch, capacity);
+    return new Decoder(this.runtime, graph, this.config, { ...base, ...this.adapterFeeds(adapter) }, batch, capacity, options.growBy);
   }
 
   /** Ends the runtime if this model created it; a shared runtime's owner releases it (its graphs may be shared). */

@@ -132,6 +132,20 @@ describe('allocated tensors and writeInto', () => {
     await expect(seen.run({ c: cache })).rejects.toThrow(/were not uploaded or were dropped/);
   });
 
+  it('grow keeps the contents, zero-fills the new room, and refuses to shrink', async () => {
+    const { c } = await rt.allocate({ c: { dtype: 'float32', shape: [2, 2] } });
+    const step = await rt.compile({ rows: input('x', [2, 1]).add(0) });
+    await step.run({ x: hostTensor('float32', [2, 1], [1, 2]) }, { writeInto: { rows: { target: c, axis: 1, offset: 0 } } });
+    const { c: bigger } = await rt.grow({ c }, 1, 3);
+    expect(bigger.shape).toEqual([2, 3]);
+    await step.run({ x: hostTensor('float32', [2, 1], [5, 6]) }, { writeInto: { rows: { target: bigger, axis: 1, offset: 2 } } });
+    const read = await rt.compile({ all: input('c', [2, 3]).add(0) });
+    expect((await read.run({ c: bigger })).all).toBeAllClose([1, 0, 5, 2, 0, 6]);
+    await expect(read.run({ c: { ...c, shape: [2, 3] } })).rejects.toThrow(/were not uploaded or were dropped/);
+    await expect(rt.grow({ bigger }, 1, 2)).rejects.toThrow(/cannot shrink from 3 to 2/);
+    await rt.dropWeights({ bigger });
+  });
+
   it('with several workers, runs feeding an allocated tensor go to the worker that holds it', async () => {
     const two = createRuntime({ workers: 2, intraOpThreads: 1 });
     try {

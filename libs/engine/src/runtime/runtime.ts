@@ -328,6 +328,36 @@ export class Runtime {
     return refs;
   }
 
+  /**
+   * Resizes allocated tensors along `axis` to `size`, keeping their contents (new room is zero):
+   * a KV cache can start small and grow, so attention reads only slightly more than the filled
+   * part. Returns new refs (the old ones are dropped); the tensors stay in their worker.
+   */
+  async grow(refs: Record<string, WeightRef>, axis: number, size: number): Promise<Record<string, WeightRef>> {
+    const out: Record<string, WeightRef> = {};
+    const moves: { from: string; to: string; shape: number[] }[] = [];
+    let worker: SessionWorker | undefined;
+    for (const [name, r] of Object.entries(refs)) {
+      const w = this.pinned.get(r.ref);
+      if (!w) throw new Error(`grow: '${name}' was not made by runtime.allocate (or was dropped)`);
+      if (worker && worker !== w) throw new Error('grow: the tensors live in different workers');
+      worker = w;
+      if (!Number.isInteger(axis) || axis < 0 || axis >= r.shape.length) throw new Error(`grow: axis ${axis} is not an axis of '${name}' ${fmt(r.shape)}`);
+      if (!Number.isInteger(size) || size < r.shape[axis]) throw new Error(`grow: '${name}' cannot shrink from ${r.shape[axis]} to ${size} on axis ${axis}`);
+      const shape = r.shape.map((d, i) => (i === axis ? size : d));
+      const ref = `a${nextWeightId++}:${name}`;
+      out[name] = { dtype: r.dtype, shape, ref };
+      moves.push({ from: r.ref, to: ref, shape });
+    }
+    if (!worker) return out;
+    for (const m of moves) {
+      this.pinned.delete(m.from);
+      this.pinned.set(m.to, worker);
+    }
+    await worker.request({ kind: 'grow', moves, axis });
+    return out;
+  }
+
   /** Frees uploaded weights in every worker (allocated tensors in theirs). */
   async dropWeights(refs: Record<string, WeightRef> | WeightRef[]): Promise<void> {
     const all = Object.values(refs);

@@ -29,12 +29,19 @@ function writeOutput(name, t, into) {
   if (t.type !== target.dtype) throw new Error(`writeInto '${name}': output is ${t.type}, target is ${target.dtype}`);
   const shapeFits = dims.length === target.shape.length && dims.every((d, i) => i === axis || d === target.shape[i]) && offset + dims[axis] <= target.shape[axis];
   if (!shapeFits) throw new Error(`writeInto '${name}': output [${dims.join(', ')}] does not fit target [${target.shape.join(', ')}] at offset ${offset} on axis ${axis}`);
+  placeBlocks(t.data, dims, target.data, target.shape, axis, offset);
+}
+
+/**
+ * Copies `src` (shape `dims`) into `dst` (shape `dstShape`, equal except on `axis`) starting at
+ * `offset` along `axis`: both are `outer` blocks, of dims[axis]·inner and dstShape[axis]·inner values.
+ */
+function placeBlocks(src, dims, dst, dstShape, axis, offset) {
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
   const chunk = dims[axis] * inner;
-  const stride = target.shape[axis] * inner;
-  const src = t.data;
-  for (let o = 0; o < outer; o++) target.data.set(src.subarray(o * chunk, (o + 1) * chunk), o * stride + offset * inner);
+  const stride = dstShape[axis] * inner;
+  for (let o = 0; o < outer; o++) dst.set(src.subarray(o * chunk, (o + 1) * chunk), o * stride + offset * inner);
 }
 
 /** Moves a typed array's memory to the parent without a copy when it owns its whole buffer. */
@@ -113,6 +120,17 @@ async function handle(msg) {
       for (const [id, t] of Object.entries(msg.tensors)) {
         const n = t.shape.reduce((a, b) => a * b, 1);
         weights.set(id, { dtype: t.dtype, shape: t.shape, data: new arrays[t.dtype](n) });
+      }
+      return { result: null, transfer: [] };
+    }
+    case 'grow': {
+      for (const { from, to, shape } of msg.moves) {
+        const old = weights.get(from);
+        if (!old) throw new Error(`grow: '${from}' was dropped`);
+        const data = new arrays[old.dtype](shape.reduce((a, b) => a * b, 1));
+        placeBlocks(old.data, old.shape, data, shape, msg.axis, 0);
+        weights.delete(from);
+        weights.set(to, { dtype: old.dtype, shape, data });
       }
       return { result: null, transfer: [] };
     }

@@ -111,6 +111,8 @@ describe('stopping and streaming', () => {
   it('stops at a stop string, cuts the text there, and streams exactly the final text', async () => {
     const full = await generate(model, [prompt], { temperature: 0, maxNewTokens: 6, eosTokenIds: [] });
     const text = full.texts[0];
+    expect(text.length).toBeGreaterThan(3);
+    expect(text).toBe(model.tokenizer!.decode(full.tokens[0], { skipSpecialTokens: true })); // decoded once at the end
     const stop = text.slice(2, 4);
     let streamed = '';
     const out = await generate(model, [prompt], { temperature: 0, maxNewTokens: 6, eosTokenIds: [], stopStrings: [stop], onText: (_row, t) => (streamed += t) });

@@ -61,6 +61,7 @@ export async function generate(model: LanguageModel, prompts: readonly (readonly
   const sample = samplerFor(options, createRng(options.seed ?? 0));
   const shouldStop = anyCriterion(eosCriterion(eos), stopStringCriterion(stops), maxNewTokensCriterion(options.maxNewTokens));
   const decode = (tokens: number[]) => (tokenizer ? tokenizer.decode(tokens, { skipSpecialTokens: true }) : '');
+  const textEachStep = stops.length > 0 || options.onText !== undefined;
   const b = prompts.length;
   const tokens: number[][] = Array.from({ length: b }, () => []);
   const texts = new Array<string>(b).fill('');
@@ -83,11 +84,15 @@ export async function generate(model: LanguageModel, prompts: readonly (readonly
         if (stopReasons[row]) continue;
         const token = sample(rowOf(logits, row));
         tokens[row].push(token);
-        texts[row] = decode(tokens[row]);
+        // Decoding the whole row each step costs ~0.1 ms at 100 tokens: only done when stop strings
+        // or streaming need the text now; otherwise once at the end.
+        if (textEachStep) texts[row] = decode(tokens[row]);
         stopReasons[row] = shouldStop({ tokens: tokens[row], text: texts[row] });
-        const ready = stopReasons[row] ? truncateAtStop(texts[row], stops).length : streamable(texts[row], stops);
-        if (options.onText && ready > streamed[row]) options.onText(row, texts[row].slice(streamed[row], ready));
-        streamed[row] = Math.max(streamed[row], ready);
+        if (textEachStep) {
+          const ready = stopReasons[row] ? truncateAtStop(texts[row], stops).length : streamable(texts[row], stops);
+          if (options.onText && ready > streamed[row]) options.onText(row, texts[row].slice(streamed[row], ready));
+          streamed[row] = Math.max(streamed[row], ready);
+        }
         next[row] = token;
         nextMask[row] = 1;
       }
@@ -100,5 +105,6 @@ export async function generate(model: LanguageModel, prompts: readonly (readonly
   }
 
   // 4. Cut each text at its first stop string.
+  if (!textEachStep) tokens.forEach((row, i) => (texts[i] = decode(row)));
   return { tokens, texts: texts.map((t) => truncateAtStop(t, stops)), stopReasons: stopReasons as StopReason[] };
 }

@@ -49,6 +49,12 @@ function personDocuments(rng: Prng, world: World, { person, phrasing, record }: 
   return docs;
 }
 
+/** A demonstration about a person the rest of the corpus never mentions. */
+function demoOnlyDocument(rng: Prng, world: World, { person, phrasing, record }: WorldPerson): PretrainDocument {
+  const demo = demoDocument(rng, person, record.context, phrasing, world.config.impliedInDemoRate);
+  return { kind: 'self-edit', text: `${demo.prompt}${demo.completion}` };
+}
+
 /** Every world fact as (relation, entity, value). */
 export function worldFacts(world: World): { relation: WorldRelation; entity: string; value: string }[] {
   const { cities, companies, schools, years } = world.entities;
@@ -77,6 +83,10 @@ function worldDocuments(world: World): PretrainDocument[] {
 /** The whole corpus, shuffled deterministically (a trainer that streams it in order still mixes kinds). */
 export function pretrainingCorpus(world: World): PretrainDocument[] {
   const rng = new Prng(world.seed).fork('pretraining-corpus');
-  const docs = [...worldDocuments(world), ...world.pretrain.flatMap((p) => personDocuments(rng, world, p))];
+  const docs = [
+    ...worldDocuments(world),
+    ...world.pretrain.flatMap((p) => personDocuments(rng, world, p)),
+    ...world.demoOnly.map((p) => demoOnlyDocument(rng, world, p)),
+  ];
   return rng.shuffle(docs);
 }

@@ -115,6 +115,21 @@ describe('pretrainingCorpus', () => {
     expect(share).toBeLessThan(0.7);
   });
 
+  it('demo-only people appear in exactly one document, a self-edit demonstration, and leave the rest of the world as it was', () => {
+    const withDemos = generateWorld(7, { ...small, demoOnlyPeople: 50 });
+    expect(sha(withDemos.pretrain)).toBe(sha(world.pretrain));
+    expect(sha(withDemos.splits)).toBe(sha(world.splits));
+    const others = new Set([world.pretrain, ...PASSAGE_SPLITS.map((s) => world.splits[s])].flatMap((people) => people.map((p) => p.person.name)));
+    expect(withDemos.demoOnly.filter((p) => others.has(p.person.name))).toEqual([]);
+    const docs = pretrainingCorpus(withDemos);
+    for (const { person } of withDemos.demoOnly) {
+      const mentions = docs.filter((d) => new RegExp(`\\b${person.name}\\b`).test(d.text));
+      expect(mentions.map((d) => d.kind)).toEqual(['self-edit']);
+      expect(mentions[0]!.text).toContain(`Passage:\n${person.name}\n`);
+    }
+    expect(docs.length - corpus.length).toBe(50);
+  });
+
   it('never mentions a held-out person', () => {
     const text = corpus.map((d) => d.text).join('\n');
     for (const split of PASSAGE_SPLITS) for (const p of world.splits[split]) expect(text).not.toContain(p.person.name);

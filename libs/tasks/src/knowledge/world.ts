@@ -19,6 +19,13 @@ export interface WorldConfig extends WorldEntitySizes, QuestionMix {
   testPassages: number;
   /** Share of pretraining people that also get a self-edit demonstration. */
   selfEditDemoRate: number;
+  /**
+   * People who appear in the corpus only inside one self-edit demonstration. A demonstration about
+   * someone the corpus also describes elsewhere can be completed from memory; for these people the
+   * only way to write the right facts is to read them from the prompt's passage — the skill a
+   * self-edit of a new passage needs.
+   */
+  demoOnlyPeople: number;
   /** Chance that a demonstration writes out each implied fact (mixed quality on purpose). */
   impliedInDemoRate: number;
   /** Times each world fact is stated (in rotating phrasings) in the pretraining corpus. */
@@ -46,6 +53,7 @@ export const DEFAULT_WORLD_CONFIG: WorldConfig = {
   impliedQuestions: 4,
   directQuestionRate: 0.4,
   selfEditDemoRate: 0.7,
+  demoOnlyPeople: 0,
   impliedInDemoRate: 0.35,
   worldFactRepeats: 4,
   biosPerPerson: 1,
@@ -73,11 +81,13 @@ export interface World {
   config: WorldConfig;
   entities: WorldEntities;
   pretrain: WorldPerson[];
+  /** People known to the corpus only through one self-edit demonstration each (`demoOnlyPeople`). */
+  demoOnly: WorldPerson[];
   splits: Record<PassageSplit, WorldPassage[]>;
 }
 
 function checkConfig(config: WorldConfig): void {
-  const counts = ['pretrainPeople', 'rlTrainPassages', 'valPassages', 'testPassages', 'worldFactRepeats', 'biosPerPerson'] as const;
+  const counts = ['pretrainPeople', 'demoOnlyPeople', 'rlTrainPassages', 'valPassages', 'testPassages', 'worldFactRepeats', 'biosPerPerson'] as const;
   for (const key of counts) {
     if (!Number.isInteger(config[key]) || config[key] < 0) throw new Error(`world config: ${key} must be a non-negative integer, got ${config[key]}`);
   }
@@ -88,7 +98,7 @@ function checkConfig(config: WorldConfig): void {
   if (!Number.isInteger(config.impliedQuestions) || config.impliedQuestions < 1 || config.impliedQuestions > 5) {
     throw new Error(`world config: impliedQuestions must be in 1..5, got ${config.impliedQuestions}`);
   }
-  const people = config.pretrainPeople + config.rlTrainPassages + config.valPassages + config.testPassages;
+  const people = config.pretrainPeople + config.demoOnlyPeople + config.rlTrainPassages + config.valPassages + config.testPassages;
   if (people > 0.5 * config.firstNames * config.lastNames) {
     throw new Error(`world config: ${people} people need more names than firstNames × lastNames / 2 = ${(config.firstNames * config.lastNames) / 2}`);
   }
@@ -122,7 +132,10 @@ export function generateWorld(seed: number, overrides: Partial<WorldConfig> = {}
   };
   const pretrainRng = root.fork('pretrain');
   const pretrain = Array.from({ length: config.pretrainPeople }, () => draw(pretrainRng));
-  return { seed, config, entities, pretrain, splits };
+  // Drawn last, from their own stream: adding them leaves every other person of the world as it was.
+  const demoRng = root.fork('demo-only');
+  const demoOnly = Array.from({ length: config.demoOnlyPeople }, () => draw(demoRng));
+  return { seed, config, entities, pretrain, demoOnly, splits };
 }
 
 /** A split's passages in SEAL's `{title, context, questions}` format. */

@@ -23,13 +23,14 @@ export interface LanguageModelOptions extends RuntimeOptions {
    * Bake the frozen base into the decode graphs (openDecoder, so generate) as initializers that ORT
    * pre-packs once: a decode step runs ~2× faster (fed weights are re-packed on every small-batch
    * matmul), but each decode graph (one per adapter shape) holds its own packed copy of the base.
-   * Default: on when the base is at most 1 GiB, off above (memory wins for large checkpoints).
+   * Default: on when the base is at most 512 MiB, off above (memory wins for large checkpoints:
+   * building the session briefly holds the serialized model and ORT's copies, ~3× the base).
    */
   packDecodeWeights?: boolean;
 }
 
 /** Above this many bytes of base weights, decode graphs share the fed base instead of packing a copy. */
-const PACK_DECODE_LIMIT_BYTES = 2 ** 30;
+const PACK_DECODE_LIMIT_BYTES = 512 * 2 ** 20;
 
 const loraShapeOf = (adapter: LoraAdapter | null): LoraShape | null =>
   adapter ? { r: adapter.config.r, targets: new Set(adapter.pairs.keys()) } : null;

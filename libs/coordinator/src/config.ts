@@ -118,7 +118,10 @@ export const RunConfigSchema = z.strictObject({
     .prefault({}),
   students: z
     .strictObject({
-      /** host:port list of StudentServices; empty → in-process students. */
+      /**
+       * host:port list of StudentServices (a name, or dns:///name:port, is one member per address it
+       * resolves to); empty → in-process students.
+       */
       addresses: z.array(z.string().min(1)).default([]),
       inProcess: positiveInt().default(1),
     })
@@ -140,6 +143,8 @@ export const RunConfigSchema = z.strictObject({
       retry: retrySchema.prefault({}),
       /** attempts across students for one evaluation before the run stops (resumable). */
       maxEvaluateAttempts: positiveInt().default(8),
+      /** how often a student name resolving to many replicas is resolved again (joins and leaves). */
+      resolveIntervalMs: positiveInt().default(30_000),
     })
     .prefault({}),
 });

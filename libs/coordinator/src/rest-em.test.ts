@@ -295,16 +295,16 @@ describe('tracing', () => {
     trace.setGlobalTracerProvider({ getTracer: () => recordingTracer(spans) });
     await runSeal({ runDir: freshDir(), config: parseRunConfig({ ...configInput, rounds: 2 }), runId: 'traced', ...roles() });
     const names = new Set(spans.map((s) => s.name));
-    for (const name of ['run seal', 'run round', 'generate self_edits', 'score adapter', 'update teacher', 'push checkpoint']) expect(names).toContain(name);
+    for (const name of ['run rounds', 'run round', 'generate self_edits', 'score adapter', 'update teacher', 'push checkpoint']) expect(names).toContain(name);
     expect(spans.every((s) => s.ended)).toBe(true);
-    expect(spans.find((s) => s.name === 'run seal')!.attributes).toMatchObject({ 'seal.run_id': 'traced', 'seal.rounds': 2, 'seal.mode': 'merged' });
+    expect(spans.find((s) => s.name === 'run rounds')!.attributes).toMatchObject({ 'seal.run_id': 'traced', 'seal.rounds': 2, 'seal.mode': 'merged' });
     const rounds = spans.filter((s) => s.name === 'run round');
     expect(rounds.map((s) => s.attributes['seal.round'])).toEqual([1, 2]);
     expect(typeof rounds[0]!.attributes['seal.mean_reward']).toBe('number');
 
     spans.length = 0;
     await expect(runSeal({ runDir: freshDir(), config: parseRunConfig(configInput), ...roles([{ studentId: 'liar', breakAdapter: true }]) })).rejects.toThrow();
-    expect(spans.find((s) => s.name === 'run seal')!.status).toMatchObject({ code: 2 }); // SpanStatusCode.ERROR
+    expect(spans.find((s) => s.name === 'run rounds')!.status).toMatchObject({ code: 2 }); // SpanStatusCode.ERROR
     trace.disable();
   });
 });

@@ -22,13 +22,13 @@ import { Journal } from './journal';
 import { runMetricsRecorder } from './metrics';
 import { computeRewards, meanReward } from './reward';
 import { withRetries } from './retry';
-import type { CheckpointRef, Context, EvaluateJob, SelfEdit, Student, Teacher } from './roles';
+import type { CheckpointRef, Context, EvaluateJob, SelfEdit, Teacher } from './roles';
 import { selfEditId } from './roles';
 import { generationSeed, updateSeed } from './seeds';
 import { selectSelfEdits } from './selection';
 import { linkedSignal } from './signals';
-import { activeTraceId, withSpan } from '@seal/telemetry';
-import { StudentPool, type PoolEvent, type PoolMember } from './student-pool';
+import { injectContext, withExtractedContext, withSpan, type TraceCarrier } from '@seal/telemetry';
+import { StudentPool, type PoolEvent, type PoolMember, type StudentSource } from './student-pool';
 
 // ---------------------------------------------------------------------------------------------
 // Public surface
@@ -56,7 +56,8 @@ export type RunEvent =
 export interface SealRunOptions {
   runDir: string;
   teacher: Teacher;
-  students: Student[];
+  /** students, and names resolving to many (one pool member per address). */
+  students: StudentSource[];
   /** RL-train contexts in a fixed order; each round takes the next `passagesPerRound` unused ones. */
   trainContexts: Context[];
   signal?: AbortSignal;
@@ -144,15 +145,18 @@ async function drive(journal: Journal, options: SealRunOptions, resumed: boolean
     evaluateDeadlineMs: config.rpc.evaluateDeadlineMs,
     infoDeadlineMs: config.rpc.infoDeadlineMs,
     maxEvaluateAttempts: config.rpc.maxEvaluateAttempts,
+    resolveIntervalMs: config.rpc.resolveIntervalMs,
     onEvent: emit,
   });
   const archive = new CheckpointArchive(options.runDir);
   const ctx: DriverContext = { journal, config, options, pool, archive, emit, phaseMs, runId: journal.runId };
   try {
-    return await withSpan('run seal', { 'seal.run_id': ctx.runId, 'seal.rounds': config.rounds, 'seal.mode': config.mode, 'seal.resumed': resumed }, async () => {
-      // Each session (first run, every resume) is its own trace; `seal trace RUN` finds them all here.
-      const traceId = activeTraceId();
-      if (traceId) journal.setMeta('trace_ids', [journal.meta('trace_ids'), traceId].filter(Boolean).join(','));
+    // The caller's span (the `seal run` root, see apps/cli main-job.ts) when there is one; without
+    // one, a resumed session still continues the run's trace under the journaled root.
+    const callerTrace = injectContext();
+    const continued = callerTrace.traceparent ? undefined : runTraceParent(journal);
+    return await withExtractedContext(continued, () => withSpan('run rounds', { 'seal.run_id': ctx.runId, 'seal.rounds': config.rounds, 'seal.mode': config.mode, 'seal.resumed': resumed }, async () => {
+      recordRunTrace(journal, callerTrace.traceparent ? callerTrace : injectContext());
       emit({ type: 'run-start', runId: ctx.runId, runDir: options.runDir, rounds: config.rounds, resumed });
       await pool.connect(options.signal);
       await recordBaseCheckpoints(ctx);
@@ -169,10 +173,33 @@ async function drive(journal: Journal, options: SealRunOptions, resumed: boolean
         finalStudentCheckpoint: config.mode === 'merged' ? finalTeacher : journal.requireCheckpoint(last.studentCheckpoint),
         phaseMs,
       };
-    });
+    }));
   } finally {
     journal.close();
   }
+}
+
+/** Journal meta key: the W3C traceparent of a run's first root span; resumed sessions continue that trace. */
+export const RUN_TRACE_PARENT = 'trace_parent';
+
+/**
+ * Records the run's trace: the root span's traceparent once (the first session's; a resumed
+ * session parents its root on it, so a run is one trace across sessions), and every trace id
+ * seen, for runs whose sessions could not share one (a journal from before this rule).
+ */
+function recordRunTrace(journal: Journal, root: TraceCarrier): void {
+  const traceparent = root.traceparent;
+  if (!traceparent) return; // telemetry off: no trace to continue
+  if (!journal.meta(RUN_TRACE_PARENT)) journal.setMeta(RUN_TRACE_PARENT, traceparent);
+  const traceId = traceparent.split('-')[1]!;
+  const seen = journal.meta('trace_ids')?.split(',') ?? [];
+  if (!seen.includes(traceId)) journal.setMeta('trace_ids', [...seen, traceId].join(','));
+}
+
+/** The traceparent a resumed session of the run in `journal` parents its root span on, if any. */
+export function runTraceParent(journal: Journal): TraceCarrier | undefined {
+  const traceparent = journal.meta(RUN_TRACE_PARENT);
+  return traceparent ? { traceparent } : undefined;
 }
 
 interface DriverContext {

@@ -1,10 +1,10 @@
-/** @file Student pool: backpressure, re-issue from a dying or hung student, revival, checkpoint pushes on failed_precondition, giving up. */
+/** @file Student pool: backpressure, re-issue from a dying or hung student, revival, checkpoint pushes on failed_precondition, giving up, names resolving to many students (join, leave). */
 import { describe, expect, it } from 'vitest';
 import { parseRunConfig } from './config';
 import { invalidArgument, SealError, unavailable } from './errors';
 import { buildEvaluateJob } from './evaluation';
 import type { EvaluateJob, SelfEdit } from './roles';
-import { StudentPool, type PoolEvent, type StudentPoolOptions } from './student-pool';
+import { StudentPool, type PoolEvent, type StudentGroup, type StudentPoolOptions } from './student-pool';
 import { DeterministicStudent, tinyContexts } from './testing/deterministic-roles';
 
 const config = parseRunConfig({ inner: { evalTimes: 1 } });
@@ -21,7 +21,7 @@ function jobs(n: number): EvaluateJob[] {
   });
 }
 
-function poolOf(students: DeterministicStudent[], overrides: Partial<StudentPoolOptions> = {}, events: PoolEvent[] = []) {
+function poolOf(students: (DeterministicStudent | StudentGroup)[], overrides: Partial<StudentPoolOptions> = {}, events: PoolEvent[] = []) {
   return new StudentPool(students, {
     retry: { maxAttempts: 3, initialBackoffMs: 5, maxBackoffMs: 20, multiplier: 2 },
     evaluateDeadlineMs: 2_000,
@@ -153,5 +153,75 @@ describe('StudentPool', () => {
   it('refuses to start with no reachable student', async () => {
     const pool = poolOf([new DeterministicStudent({ fault: () => { throw unavailable('down'); } })]);
     await expect(pool.connect()).rejects.toMatchObject({ code: 'unavailable' });
+  });
+
+  it('makes one member per address a name resolves to (own capacity each), and follows re-resolution: new replicas join, vanished ones leave', async () => {
+    const replicas = new Map([
+      ['10.0.0.1:50052', new DeterministicStudent({ studentId: 'r1', capacity: 1, workMs: 3 })],
+      ['10.0.0.2:50052', new DeterministicStudent({ studentId: 'r2', capacity: 3, workMs: 3 })],
+      ['10.0.0.3:50052', new DeterministicStudent({ studentId: 'r3', capacity: 2, workMs: 3 })],
+    ]);
+    // The "DNS" answer: the first two replicas, then (after r1 did some work) the scaled set r2, r3.
+    let answer = ['10.0.0.1:50052', '10.0.0.2:50052'];
+    let resolutions = 0;
+    const group: StudentGroup = {
+      name: 'dns:///students:50052',
+      resolve: async () => {
+        resolutions++;
+        return new Map(answer.map((address) => [address, replicas.get(address)!]));
+      },
+    };
+    const r1 = replicas.get('10.0.0.1:50052')!;
+    r1.options.fault = (call, self) => {
+      if (call === 'evaluate' && self.evaluateCalls === 3) answer = ['10.0.0.2:50052', '10.0.0.3:50052'];
+    };
+    const events: PoolEvent[] = [];
+    let r1CallsAtLeave = -1;
+    const onEvent = (e: PoolEvent) => {
+      events.push(e);
+      if (e.type === 'student-leave') r1CallsAtLeave = r1.evaluateCalls;
+    };
+    const pool = poolOf([group], { resolveIntervalMs: 5, onEvent });
+    await pool.connect();
+    expect(pool.members.map((m) => [m.id, m.address, m.capacity])).toEqual([
+      ['r1', '10.0.0.1:50052', 1],
+      ['r2', '10.0.0.2:50052', 3],
+    ]);
+    const work = jobs(60);
+    const delivered = await collect(pool, work);
+    expect(delivered.map((d) => d.key).sort()).toEqual(work.map((j) => j.idempotencyKey).sort());
+    expect(resolutions).toBeGreaterThan(1);
+    expect(events).toContainEqual({ type: 'student-leave', studentId: 'r1', group: 'dns:///students:50052', address: '10.0.0.1:50052' });
+    expect(events).toContainEqual({ type: 'student-join', studentId: '10.0.0.3:50052', group: 'dns:///students:50052', address: '10.0.0.3:50052' });
+    // r1 got no new work once its address was gone; the new replica took a share within its capacity.
+    expect(r1CallsAtLeave).toBeGreaterThanOrEqual(3);
+    expect(r1.evaluateCalls).toBe(r1CallsAtLeave);
+    const r3 = replicas.get('10.0.0.3:50052')!;
+    expect(r3.evaluateCalls).toBeGreaterThan(0);
+    expect(r3.maxInFlight).toBeLessThanOrEqual(2);
+    expect(pool.members.map((m) => m.id)).toEqual(['r2', 'r3']);
+  });
+
+  it('keeps a group member through a failed resolution, and names the group when nothing ever resolves', async () => {
+    const only = new DeterministicStudent({ studentId: 'only', capacity: 2 });
+    let fail = false;
+    const group: StudentGroup = {
+      name: 'dns:///flaky:1',
+      resolve: async () => {
+        if (fail) throw unavailable('getaddrinfo EAI_AGAIN flaky');
+        return new Map([['10.0.0.9:1', only]]);
+      },
+    };
+    const events: PoolEvent[] = [];
+    const pool = poolOf([group], { resolveIntervalMs: 1 }, events);
+    await pool.connect();
+    fail = true;
+    const delivered = await collect(pool, jobs(6));
+    expect(delivered).toHaveLength(6);
+    expect(events.some((e) => e.type === 'resolve-failed' && e.group === 'dns:///flaky:1')).toBe(true);
+    expect(pool.members.map((m) => m.id)).toEqual(['only']);
+
+    const nowhere: StudentGroup = { name: 'dns:///nowhere:1', resolve: async () => { throw unavailable('getaddrinfo ENOTFOUND nowhere'); } };
+    await expect(poolOf([nowhere]).connect()).rejects.toThrow('no student answered Info: dns:///nowhere:1 (unavailable: getaddrinfo ENOTFOUND nowhere)');
   });
 });

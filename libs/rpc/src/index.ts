@@ -23,5 +23,6 @@ export { loadConfigFile, parseConfig, serverConfigSchema, type ServerConfig } fr
 export { type RemoteOptions } from './client-calls';
 export { RemoteStudent, loadIdempotencyKey } from './remote-student';
 export { RemoteTeacher } from './remote-teacher';
+export { DnsStudentGroup, parseStudentAddress, remoteStudentSources, type ResolveHost } from './student-group';
 export * as fromProto from './from-proto';
 export * as toProto from './to-proto';

@@ -56,8 +56,8 @@ function newRunId(): string {
 function overridesOf(o: RunCliOptions): RunConfigInput {
   if (o.mode !== undefined && o.mode !== 'merged' && o.mode !== 'separated') throw new Error(`--mode must be merged or separated, got "${o.mode}"`);
   const addresses = o.students?.split(',').map((a) => a.trim());
-  // host:port, or dns:///host:port for one name resolving to many replicas (round_robin over them).
-  if (addresses?.some((a) => !/^(dns:\/\/\/)?[^\s:/]+:\d+$/.test(a))) throw new Error(`--students must be host:port[,host:port…] (or dns:///host:port), got "${o.students}"`);
+  // host:port, or dns:///host:port: a name is one pool member per address it resolves to.
+  if (addresses?.some((a) => !/^(dns:\/\/\/)?([^\s:/[\]]+|\[[0-9a-fA-F:.]+\]):\d+$/.test(a))) throw new Error(`--students must be host:port[,host:port…] (or dns:///host:port), got "${o.students}"`);
   if (o.teacher !== undefined && !/^[^\s:]+:\d+$/.test(o.teacher)) throw new Error(`--teacher must be host:port, got "${o.teacher}"`);
   return {
     seed: o.seed,
@@ -135,7 +135,7 @@ export function register(program: Command): void {
     .option('--model <dir>', 'base model folder (default models/tiny-world)')
     .option('--student-model <dir>', 'separated mode: the in-process students\' own base model')
     .option('--teacher <addr>', 'TeacherService host:port (default: in-process)')
-    .option('--students <addrs>', 'StudentService host:port list, comma-separated (default: in-process)')
+    .option('--students <addrs>', 'StudentService host:port list, comma-separated; a name (or dns:///name:port) counts once per address it resolves to (default: in-process)')
     .option('--out <dir>', 'run directory (default runs/<id>)')
     .option('--rounds <n>', 'ReST-EM rounds', positive('--rounds'))
     .option('--passages <n>', 'fresh RL-train passages per round', positive('--passages'))

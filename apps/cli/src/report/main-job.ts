@@ -13,6 +13,7 @@ import {
   JOURNAL_FILE,
   resumeSeal,
   runSeal,
+  runTraceParent,
   StudentPool,
   summarizeRounds,
   type CheckpointRef,
@@ -21,6 +22,7 @@ import {
   type TableCondition,
   type TableRow,
 } from '@seal/coordinator';
+import { withExtractedContext, withSpan, type TraceCarrier } from '@seal/telemetry';
 import type { MainJobExtras } from './main-job-settings';
 import { readExtras, writeExtras } from './main-job-settings';
 import type { RunProgress } from './progress';
@@ -52,7 +54,7 @@ export interface MainJobResult {
 }
 
 export async function runMainJob(options: MainJobOptions): Promise<MainJobResult> {
-  const { runDir, config, extras, progress, signal } = options;
+  const { runDir, config, extras } = options;
   const started = Date.now();
   if (options.resume) {
     readExtras(runDir, extras);
@@ -64,13 +66,35 @@ export async function runMainJob(options: MainJobOptions): Promise<MainJobResult
   const world = loadWorldContexts(config.data.source, extras.model);
   checkSizes(config, extras, world);
 
+  // One trace per run: every span this job causes, in every process it calls, hangs under this root;
+  // a resumed session's root is a child of the first session's (its traceparent is journaled).
+  const continued = options.resume ? journaledTraceParent(runDir) : undefined;
+  return withExtractedContext(continued, () =>
+    withSpan('run seal', { 'seal.run_dir': runDir, 'seal.resumed': options.resume }, (span) => mainJob(options, world, started, (runId) => span.setAttribute('seal.run_id', runId))),
+  );
+}
+
+function journaledTraceParent(runDir: string): TraceCarrier | undefined {
+  const journal = Journal.open(runDir);
+  try {
+    return runTraceParent(journal);
+  } finally {
+    journal.close();
+  }
+}
+
+async function mainJob(options: MainJobOptions, world: WorldContexts, started: number, onRunId: (runId: string) => void): Promise<MainJobResult> {
+  const { runDir, config, extras, progress, signal } = options;
   const roles = await createRunRoles(config, extras, runDir);
   try {
     const common = { runDir, teacher: roles.teacher, students: roles.students, trainContexts: world.train, signal, onEvent: (e: Parameters<RunProgress['onEvent']>[0]) => progress.onEvent(e) };
     const summary: RunSummary = options.resume ? await resumeSeal({ ...common, config }) : await runSeal({ ...common, config, runId: options.runId });
+    onRunId(summary.runId);
 
     const tableStarted = Date.now();
-    const table = await scoreTable({ runDir, config, extras, roles, world, progress, signal });
+    const table = await withSpan('score table', { 'seal.run_id': summary.runId, 'seal.test_passages': extras.table.testPassages }, () =>
+      scoreTable({ runDir, config, extras, roles, world, progress, signal }),
+    );
     const tableMs = Date.now() - tableStarted;
 
     const results = buildResults(table, summary.rounds);
@@ -163,6 +187,7 @@ async function scoreTable(params: TableParams): Promise<TableRow[]> {
     evaluateDeadlineMs: config.rpc.evaluateDeadlineMs,
     infoDeadlineMs: config.rpc.infoDeadlineMs,
     maxEvaluateAttempts: config.rpc.maxEvaluateAttempts,
+    resolveIntervalMs: config.rpc.resolveIntervalMs,
     onEvent: (event) => progress.onEvent(event),
   });
   await pool.connect(signal);

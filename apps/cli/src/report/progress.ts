@@ -69,6 +69,11 @@ class BarProgress implements RunProgress {
       case 'student-down':
         this.bars.log(`student ${event.studentId} down (${event.error}); retry in ${event.retryInMs} ms\n`);
         break;
+      case 'student-join':
+      case 'student-leave':
+      case 'resolve-failed':
+        this.bars.log(`${membership(event)}\n`);
+        break;
       default:
     }
   }
@@ -88,6 +93,12 @@ class BarProgress implements RunProgress {
   stop(): void {
     this.bars.stop();
   }
+}
+
+/** A line for a change in the pool's members behind a name (replicas joining, leaving, DNS trouble). */
+function membership(event: Extract<RunEvent, { type: 'student-join' | 'student-leave' | 'resolve-failed' }>): string {
+  if (event.type === 'resolve-failed') return `students ${event.group}: cannot resolve (${event.error}); keeping the current members`;
+  return `student ${event.address} ${event.type === 'student-join' ? 'joined' : 'left'} (${event.group})`;
 }
 
 class LineProgress implements RunProgress {
@@ -112,6 +123,11 @@ class LineProgress implements RunProgress {
         break;
       case 'student-down':
         this.log(`student ${event.studentId} down (${event.error}); retry in ${event.retryInMs} ms`);
+        break;
+      case 'student-join':
+      case 'student-leave':
+      case 'resolve-failed':
+        this.log(membership(event));
         break;
       default:
     }

@@ -3,13 +3,13 @@
  * in-process roles on the model folder otherwise (one shared runtime, so base weights load once).
  */
 import { join } from 'node:path';
-import type { RunConfig, Student, Teacher } from '@seal/coordinator';
+import type { RunConfig, StudentSource, Teacher } from '@seal/coordinator';
 import { createRuntime } from '@seal/engine';
 import type { MainJobExtras } from './main-job-settings';
 
 export interface RunRoles {
   teacher: Teacher;
-  students: Student[];
+  students: StudentSource[];
   release(): Promise<void>;
 }
 
@@ -21,7 +21,7 @@ export async function createRunRoles(config: RunConfig, extras: MainJobExtras, r
   const remoteStudents = config.students.addresses;
   const releases: (() => Promise<void> | void)[] = [];
   let teacher: Teacher;
-  let students: Student[];
+  let students: StudentSource[];
   // The remote clients load grpc-js; an in-process run never pays for it.
   const rpc = remoteTeacher || remoteStudents.length > 0 ? await import('@seal/rpc') : undefined;
   const needsLocal = !remoteTeacher || remoteStudents.length === 0;
@@ -38,11 +38,10 @@ export async function createRunRoles(config: RunConfig, extras: MainJobExtras, r
     teacher = local;
   }
   if (remoteStudents.length > 0) {
-    students = remoteStudents.map((address) => {
-      const client = new rpc!.RemoteStudent(address);
-      releases.push(() => client.close());
-      return client;
-    });
+    // A name (or dns:///name:port) is one pool member per address it resolves to, re-resolved as the run goes.
+    const remote = rpc!.remoteStudentSources(remoteStudents);
+    releases.push(() => remote.close());
+    students = remote.sources;
   } else {
     students = Array.from({ length: config.students.inProcess }, (_, i) => {
       const local = new InProcessStudent({

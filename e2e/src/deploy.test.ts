@@ -97,6 +97,10 @@ describe('deployment manifests', () => {
     expect(headless.spec.clusterIP).toBe('None');
     expect(args[args.indexOf('--students') + 1]).toBe(`dns:///${headless.metadata.name}.$(POD_NAMESPACE).svc.cluster.local:${headless.spec.ports[0].port}`);
     expect(job.env).toContainEqual({ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+    // A restarted pod continues the run in --out (seal run refuses --out together with --resume).
+    expect(args).toContain('--continue');
+    expect(args).not.toContain('--resume');
+    expect(args[args.indexOf('--out') + 1]).toMatch(/^\/var\/lib\/seal\/runs\//);
 
     const collectorService = find('Service', 'otel-collector');
     const collectorPod = find('Deployment', 'otel-collector').spec.template;

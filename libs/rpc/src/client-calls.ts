@@ -21,8 +21,9 @@ export interface RemoteOptions {
 
 export function channelOptions(options: RemoteOptions): grpc.ChannelOptions {
   return {
-    // One address may resolve to many replicas (`dns:///seal-student.ns.svc.cluster.local:50052`
-    // behind a headless Service): spread calls over all of them instead of grpc-js's pick_first.
+    // A name may resolve to many replicas. `seal run` resolves student names itself (one pool
+    // member per address, student-group.ts); any other client of a name spreads its calls over
+    // all of them instead of grpc-js's pick_first.
     'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
     ...(options.maxMessageBytes ? { 'grpc.max_receive_message_length': options.maxMessageBytes, 'grpc.max_send_message_length': options.maxMessageBytes } : {}),
     ...options.channelOptions,

@@ -43,7 +43,7 @@ function personDocuments(rng: Prng, world: World, { person, phrasing, record }: 
     docs.push({ kind: 'qa', text: qaDocument(person.name, questionText, person.facts[relation]) });
   }
   if (rng.chance(world.config.selfEditDemoRate)) {
-    const demo = demoDocument(rng, person, record.context, phrasing, world.config.impliedInDemoRate);
+    const demo = demoDocument(rng, person, record.context, phrasing, world.config.impliedInDemoRate, world.config.walkThroughDemoRate);
     docs.push({ kind: 'self-edit', text: `${demo.prompt}${demo.completion}` });
   }
   return docs;
@@ -51,7 +51,7 @@ function personDocuments(rng: Prng, world: World, { person, phrasing, record }: 
 
 /** A demonstration about a person the rest of the corpus never mentions. */
 function demoOnlyDocument(rng: Prng, world: World, { person, phrasing, record }: WorldPerson): PretrainDocument {
-  const demo = demoDocument(rng, person, record.context, phrasing, world.config.impliedInDemoRate);
+  const demo = demoDocument(rng, person, record.context, phrasing, world.config.impliedInDemoRate, world.config.walkThroughDemoRate);
   return { kind: 'self-edit', text: `${demo.prompt}${demo.completion}` };
 }
 

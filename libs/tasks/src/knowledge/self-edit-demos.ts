@@ -2,8 +2,8 @@
  * @file Pretraining demonstrations of SEAL's self-edit prompts, of deliberately mixed quality:
  * restatements always, implied facts only sometimes — the gap SEAL's RL is meant to close.
  */
-import { DIRECT_RELATIONS, IMPLIED_RELATIONS } from './relations';
-import { question, restatement, type PassagePhrasing, type Person } from './person';
+import { DIRECT_RELATIONS, IMPLIED_FROM, IMPLIED_RELATIONS, PERSON_STATEMENTS } from './relations';
+import { question, restatement, statement, type PassagePhrasing, type Person } from './person';
 import type { Prng } from './prng';
 import { selfEditPrompt, type SelfEditStyle } from './prompts';
 
@@ -60,19 +60,46 @@ export function demoCompletion(
   return relations.map((relation) => restatement(rng, person, relation, phrasing)).join('\n');
 }
 
-/** Prompt and completion of one demonstration; the corpus stores them as one document. */
+/**
+ * A "walk the passage" completion: each sentence of the passage in its own phrasing with the name
+ * as subject, in the passage's order, each followed by what it implies (each implied fact with
+ * p = `impliedRate`). Copying a sentence is an induction-head skill a small model learns early, and
+ * an implied fact then needs only the value written on the line before plus world knowledge —
+ * where finding the value in a paraphrase far back in the prompt is not learned in a tiny budget.
+ */
+export function walkThroughCompletion(rng: Prng, person: Person, context: string, phrasing: PassagePhrasing, impliedRate: number): string {
+  const order = [...DIRECT_RELATIONS].sort((a, b) => context.indexOf(person.facts[a]) - context.indexOf(person.facts[b]));
+  return order
+    .flatMap((relation) => [
+      statement(person, relation, PERSON_STATEMENTS[relation][phrasing[relation]]!),
+      ...IMPLIED_RELATIONS.filter((implied) => IMPLIED_FROM[implied].from === relation && rng.chance(impliedRate)).map((implied) =>
+        restatement(rng, person, implied),
+      ),
+    ])
+    .join('\n');
+}
+
+/**
+ * Prompt and completion of one demonstration; the corpus stores them as one document. With
+ * probability `walkThroughRate`, an implications-style demonstration walks the passage
+ * (`walkThroughCompletion`) instead of restating facts in other phrasings.
+ */
 export function demoDocument(
   rng: Prng,
   person: Person,
   context: string,
   phrasing: PassagePhrasing,
   impliedRate: number,
+  walkThroughRate = 0,
 ): { style: SelfEditStyle; prompt: string; completion: string } {
   const style = drawDemoStyle(rng);
+  // No draw at rate 0, so corpora without walk-throughs stay byte-identical.
+  const walk = walkThroughRate > 0 && style.startsWith('implications') && rng.chance(walkThroughRate);
+  const rate = Math.min(1, impliedRate + (STYLE_BONUS[style] ?? 0));
   return {
     style,
     prompt: selfEditPrompt({ title: person.name, context }, style),
-    completion: demoCompletion(rng, person, phrasing, style, impliedRate),
+    completion: walk ? walkThroughCompletion(rng, person, context, phrasing, rate) : demoCompletion(rng, person, phrasing, style, impliedRate),
   };
 }
 

@@ -2,6 +2,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decadeOf } from './entities';
+import { statement } from './person';
+import { DIRECT_RELATIONS, PERSON_STATEMENTS } from './relations';
 import { pretrainingCorpus } from './pretraining-corpus';
 import { selfEditPrompt } from './prompts';
 import { buildTrainSequences } from './train-sequences';
@@ -128,6 +130,24 @@ describe('pretrainingCorpus', () => {
       expect(mentions[0]!.text).toContain(`Passage:\n${person.name}\n`);
     }
     expect(docs.length - corpus.length).toBe(50);
+  });
+
+  it('walk-through demonstrations copy the passage sentence by sentence, each followed by what it implies', () => {
+    const walked = generateWorld(7, { ...small, selfEditDemoRate: 0, demoOnlyPeople: 40, walkThroughDemoRate: 1, impliedInDemoRate: 1 });
+    const docs = pretrainingCorpus(walked).filter((d) => d.kind === 'self-edit' && d.text.startsWith(selfEditPrompt({ title: 'x', context: 'y' }).split('\n')[0]!));
+    const byName = new Map(walked.demoOnly.map((p) => [p.person.name, p]));
+    expect(docs.length).toBeGreaterThan(10);
+    for (const doc of docs) {
+      const person = [...byName.values()].find((p) => doc.text.includes(`Passage:\n${p.person.name}\n`))!;
+      const lines = doc.text.split('Implications:\n')[1]!.trim().split('\n');
+      expect(lines.every((l) => l.includes(person.person.name))).toBe(true);
+      // each direct fact in the passage's own phrasing, in the passage's order
+      const context = person.record.context;
+      const direct = DIRECT_RELATIONS.map((r) => ({ at: context.indexOf(person.person.facts[r]), line: lines.indexOf(statement(person.person, r, PERSON_STATEMENTS[r][person.phrasing[r]]!)) }));
+      expect(direct.every((d) => d.line >= 0)).toBe(true);
+      expect(direct.sort((a, b) => a.at - b.at).map((d) => d.line)).toEqual(direct.map((d) => d.line).sort((a, b) => a - b));
+      expect(lines).toHaveLength(10); // five direct + five implied at impliedInDemoRate 1
+    }
   });
 
   it('never mentions a held-out person', () => {

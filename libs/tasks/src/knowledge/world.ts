@@ -26,6 +26,8 @@ export interface WorldConfig extends WorldEntitySizes, QuestionMix {
    * self-edit of a new passage needs.
    */
   demoOnlyPeople: number;
+  /** Chance that an implications-style demonstration walks the passage sentence by sentence (see `walkThroughCompletion`). */
+  walkThroughDemoRate: number;
   /** Chance that a demonstration writes out each implied fact (mixed quality on purpose). */
   impliedInDemoRate: number;
   /** Times each world fact is stated (in rotating phrasings) in the pretraining corpus. */
@@ -54,6 +56,7 @@ export const DEFAULT_WORLD_CONFIG: WorldConfig = {
   directQuestionRate: 0.4,
   selfEditDemoRate: 0.7,
   demoOnlyPeople: 0,
+  walkThroughDemoRate: 0,
   impliedInDemoRate: 0.35,
   worldFactRepeats: 4,
   biosPerPerson: 1,
@@ -91,7 +94,7 @@ function checkConfig(config: WorldConfig): void {
   for (const key of counts) {
     if (!Number.isInteger(config[key]) || config[key] < 0) throw new Error(`world config: ${key} must be a non-negative integer, got ${config[key]}`);
   }
-  const rates = ['directQuestionRate', 'selfEditDemoRate', 'impliedInDemoRate'] as const;
+  const rates = ['directQuestionRate', 'selfEditDemoRate', 'impliedInDemoRate', 'walkThroughDemoRate'] as const;
   for (const key of rates) {
     if (!(config[key] >= 0 && config[key] <= 1)) throw new Error(`world config: ${key} must be in [0, 1], got ${config[key]}`);
   }

@@ -1,13 +1,14 @@
 /** @file Incremental decoding over a KV cache that lives in the runtime's worker: fixed capacity, appended in place. */
 import type { CompiledGraph, Feed, HostTensor, Runtime, WeightRef, WriteInto } from '@seal/engine';
 import type { ModelConfig } from './config';
-import { idsFeed, positionIds, ropeFeeds, slotMaskFeeds } from './feeds';
+import { idsFeed, positionIds, ropeFeeds, slotFeeds } from './feeds';
 
 /** Graph input / output names of the slot-cache decode graph (LanguageModel.openDecoder builds it). */
 export const slotNames = {
   past: (layer: number, which: 'k' | 'v') => `past.${layer}.${which}`,
   present: (layer: number, which: 'k' | 'v') => `new.${layer}.${which}`,
-  pastMask: 'pastMask',
+  pastIndex: 'pastIndex',
+  newIndex: 'newIndex',
   mask: 'mask',
 } as const;
 
@@ -90,8 +91,8 @@ export class Decoder {
     const cache = await this.reserve(total);
     const slots = cache[slotNames.past(0, 'k')].shape[3];
     const { cos, sin } = ropeFeeds(this.config, positionIds(history, t));
-    const { pastMask, newMask: mask } = slotMaskFeeds(history, this.filled, slots, t);
-    const feeds: Record<string, Feed> = { ...this.fixedFeeds, ...cache, ids: idsTensor, cos, sin, [slotNames.pastMask]: pastMask, [slotNames.mask]: mask };
+    const { mask, pastIndex, newIndex } = slotFeeds(history, this.filled, slots, t);
+    const feeds: Record<string, Feed> = { ...this.fixedFeeds, ...cache, ids: idsTensor, cos, sin, [slotNames.mask]: mask, [slotNames.pastIndex]: pastIndex, [slotNames.newIndex]: newIndex };
     const writeInto: Record<string, WriteInto> = {};
     for (let i = 0; i < this.config.numLayers; i++) {
       for (const which of ['k', 'v'] as const) writeInto[slotNames.present(i, which)] = { target: cache[slotNames.past(i, which)], axis: 3, offset: this.filled };

@@ -69,22 +69,27 @@ export function idsFeed(ids: readonly (readonly number[])[], vocabSize: number, 
 }
 
 /**
- * Masks for a step over a slot cache (llama.ts SlotCache): `pastMask` (B, 1, 1, T, C) shows each
- * new query the `filled` written slots that hold real tokens (all of them precede the new tokens,
- * so no causal cut is needed) and hides the rest; `newMask` (B, 1, 1, T, T) is causal over the new
- * tokens and hides padded ones. `history` is every row's mask over filled slots plus the new tokens.
+ * Feeds for a step over a slot cache (llama.ts SlotCache): the additive mask (B, 1, 1, T, C+T) over
+ * [C slots | T new keys] — each new query sees the `filled` written slots that hold real tokens (all
+ * precede it, so no causal cut there) and, causally, the new tokens that are not padding — and the
+ * index vectors that pick the two blocks back out. `history` is every row's mask over filled slots
+ * plus the new tokens.
  */
-export function slotMaskFeeds(history: readonly (readonly number[])[], filled: number, capacity: number, t: number): { pastMask: HostTensor; newMask: HostTensor } {
+export function slotFeeds(history: readonly (readonly number[])[], filled: number, slots: number, t: number): { mask: HostTensor; pastIndex: HostTensor; newIndex: HostTensor } {
   const b = history.length;
-  const past = new Float32Array(b * t * capacity).fill(MASKED);
-  const fresh = new Float32Array(b * t * t);
+  const s = slots + t;
+  const mask = new Float32Array(b * t * s).fill(MASKED);
   for (let bi = 0; bi < b; bi++) {
     const row = history[bi];
     for (let ti = 0; ti < t; ti++) {
-      const at = (bi * t + ti) * capacity;
-      for (let j = 0; j < filled; j++) if (row[j]) past[at + j] = 0;
-      for (let j = 0; j < t; j++) fresh[(bi * t + ti) * t + j] = j <= ti && row[filled + j] ? 0 : MASKED;
+      const at = (bi * t + ti) * s;
+      for (let j = 0; j < filled; j++) if (row[j]) mask[at + j] = 0;
+      for (let j = 0; j <= ti; j++) if (row[filled + j]) mask[at + slots + j] = 0;
     }
   }
-  return { pastMask: { dtype: 'float32', shape: [b, 1, 1, t, capacity], data: past }, newMask: { dtype: 'float32', shape: [b, 1, 1, t, t], data: fresh } };
+  return {
+    mask: { dtype: 'float32', shape: [b, 1, 1, t, s], data: mask },
+    pastIndex: { dtype: 'int64', shape: [slots], data: BigInt64Array.from({ length: slots }, (_, i) => BigInt(i)) },
+    newIndex: { dtype: 'int64', shape: [t], data: BigInt64Array.from({ length: t }, (_, i) => BigInt(slots + i)) },
+  };
 }

@@ -211,12 +211,14 @@ export class LanguageModel {
     const { numLayers, numKvHeads, headDim } = this.config;
     // The capacity is a symbolic dim ('C'), so one graph serves every batch size and capacity.
     const graph = await this.graph('slots', lora, (model) => {
-      const ctx = { cos: input('cos', [B, 1, 1, T, headDim]), sin: input('sin', [B, 1, 1, T, headDim]), mask: input(slotNames.mask, [B, 1, 1, T, T]) };
-      const pastMask = input(slotNames.pastMask, [B, 1, 1, T, 'C']);
+      const ctx = { cos: input('cos', [B, 1, 1, T, headDim]), sin: input('sin', [B, 1, 1, T, headDim]), mask: input(slotNames.mask, [B, 1, 1, T, `C+${T}`]) };
+      const pastIndex = input(slotNames.pastIndex, ['C'], 'int64');
+      const newIndex = input(slotNames.newIndex, [T], 'int64');
       const past: SlotCache[] = Array.from({ length: numLayers }, (_, i) => ({
         k: input(slotNames.past(i, 'k'), [B, numKvHeads, 1, 'C', headDim]),
         v: input(slotNames.past(i, 'v'), [B, numKvHeads, 1, 'C', headDim]),
-        pastMask,
+        pastIndex,
+        newIndex,
       }));
       const out = model.forward({ ids: input('ids', [B, T], 'int64'), ctx, past });
       const outputs: Record<string, Tensor> = { logits: model.logits(Llama.lastPosition(out.hidden)) };

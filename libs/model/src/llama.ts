@@ -92,11 +92,14 @@ export interface KvCache {
 /**
  * A fixed-capacity cache of C slots, (B, Hkv, 1, C, D) each, whose slots are written outside the
  * graph (the runtime's writeInto): the graph reads it and never copies it, and returns only the new
- * keys/values. Unwritten slots and padding are hidden by `pastMask`.
+ * keys/values. The layer context's mask then covers [C slots | T new keys] (unwritten slots and
+ * padding masked), and the two index vectors pick each block's probabilities back out.
  */
 export interface SlotCache extends KvCache {
-  /** (B, 1, 1, T, C) additive: which cached slots each new query may see. */
-  readonly pastMask: Tensor;
+  /** (C) int64: 0 … C−1, the cached slots' columns in the joined scores. */
+  readonly pastIndex: Tensor;
+  /** (T) int64: C … C+T−1, the new keys' columns. */
+  readonly newIndex: Tensor;
 }
 
 /** What every layer needs besides its input: rotary tables and the additive mask. */
@@ -106,7 +109,7 @@ export interface LayerContext {
   readonly sin: Tensor;
   /**
    * (B, 1, 1, T, S) additive: 0 where a query may attend, a large negative number elsewhere. S = T,
-   * or P+T with a concatenated cache; with a SlotCache it covers only the T new keys.
+   * or P+T with a concatenated cache, or C+T with a SlotCache (slots first, then the new keys).
    */
   readonly mask: Tensor;
 }
@@ -145,7 +148,7 @@ class Attention {
     const qr = ropeSigned(q, ctx.cos, ctx.sinSigned, hd).mul(1 / Math.sqrt(hd));
     // The cache holds keys after RoPE, so cached positions never need re-rotating.
     const kr = ropeSigned(kNew, ctx.cos, ctx.sinSigned, hd);
-    const att = past && 'pastMask' in past ? slotAttention(qr, kr, vNew, past, ctx.mask) : concatAttention(qr, kr, vNew, past, ctx.mask);
+    const att = past && 'pastIndex' in past ? slotAttention(qr, kr, vNew, past, ctx.mask) : concatAttention(qr, kr, vNew, past, ctx.mask);
     const merged = att.out.transpose([0, 3, 1, 2, 4]).reshape([B, T, h * hd]); // (B, T, H·D)
     return { y: this.o.forward(merged), present: att.present };
   }
@@ -162,18 +165,15 @@ function concatAttention(q: Tensor, k: Tensor, v: Tensor, past: KvCache | null, 
 }
 
 /**
- * Attention over C cache slots and the T new keys without joining them (joining would copy the
- * whole cache every step): one softmax over both score blocks, written out as max, exp and sum so
- * each block meets its own values. present is only the new keys/values (B, Hkv, 1, T, D).
+ * Attention over C cache slots and the T new keys without joining the keys/values (that would copy
+ * the whole cache every step): only the scores are joined, (T, C+T), for one softmax in the same
+ * column order as concatAttention; each block's probabilities are then gathered back out and meet
+ * their own values. present is only the new keys/values (B, Hkv, 1, T, D).
  */
-function slotAttention(q: Tensor, k: Tensor, v: Tensor, past: SlotCache, newMask: Tensor): { out: Tensor; present: KvCache } {
-  const sPast = q.matmul(keysLast(past.k)).add(past.pastMask); // (B, Hkv, rep, T, C)
-  const sNew = q.matmul(keysLast(k)).add(newMask); // (B, Hkv, rep, T, T)
-  const m = concat([sPast.max([-1], true), sNew.max([-1], true)], -1).max([-1], true);
-  const ePast = sPast.sub(m).exp();
-  const eNew = sNew.sub(m).exp();
-  const denom = ePast.sum([-1], true).add(eNew.sum([-1], true));
-  const out = ePast.matmul(past.v).add(eNew.matmul(v)).div(denom); // (B, Hkv, rep, T, D)
+function slotAttention(q: Tensor, k: Tensor, v: Tensor, past: SlotCache, mask: Tensor): { out: Tensor; present: KvCache } {
+  const scores = concat([q.matmul(keysLast(past.k)), q.matmul(keysLast(k))], -1).add(mask); // (B, Hkv, rep, T, C+T)
+  const p = scores.softmax(-1);
+  const out = p.gather(past.pastIndex, -1).matmul(past.v).add(p.gather(past.newIndex, -1).matmul(v)); // (B, Hkv, rep, T, D)
   return { out, present: { k, v } };
 }
 

@@ -14,8 +14,8 @@ export const SETTINGS_FILE = 'main-job.json';
 
 /**
  * The main job's sizing on 2 shared CPU cores, the same shape as the reference (2 rounds,
- * best-of-K, merged) with fewer passages and samples. Measured with models/tiny-world and its
- * inner_loop.json (load average ≈ 13 from other work): 11.1 min wall (E-step 4.1, table 6.1).
+ * best-of-K, merged) with fewer passages and samples. Measured with the 3.7M models/tiny-world and
+ * its inner_loop.json, beside a CI run: 14.5 min wall (E-step 6.6, table 7.0).
  */
 export const MAIN_JOB_DEFAULTS: RunConfigInput = {
   rounds: 2,

@@ -33,16 +33,17 @@ const passages = world.splits[values.split as PassageSplit].slice(0, Number(valu
 const lm = loadPretrained(modelDir, Number(values.threads));
 const tokenizer = lm.tokenizer!;
 
+const everyone = [...world.pretrain, ...Object.values(world.splits).flat()];
 /** Every value a relation can take in this world, so a wrong one can be recognised. */
 const valuesOf = new Map<PersonRelation, Set<string>>();
-for (const p of [...world.pretrain, ...Object.values(world.splits).flat()]) {
+for (const p of everyone) {
   for (const [relation, value] of Object.entries(p.person.facts) as [PersonRelation, string][]) {
     if (!valuesOf.has(relation)) valuesOf.set(relation, new Set());
     valuesOf.get(relation)!.add(value);
   }
 }
 /** Any other person's full name: a line about someone else teaches the wrong facts. */
-const names = [...world.pretrain, ...Object.values(world.splits).flat()].map((p) => p.person.name);
+const names = everyone.map((p) => p.person.name);
 const otherPeople = new RegExp(names.map((n) => `\\b${n}\\b`).join('|'));
 const mentions = (text: string, value: string) => new RegExp(`\\b${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(text);
 

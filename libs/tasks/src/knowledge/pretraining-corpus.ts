@@ -42,15 +42,12 @@ function personDocuments(rng: Prng, world: World, { person, phrasing, record }: 
     const questionText = fillTemplate(rng.pick(PERSON_QUESTIONS[relation]), { n: person.name });
     docs.push({ kind: 'qa', text: qaDocument(person.name, questionText, person.facts[relation]) });
   }
-  if (rng.chance(world.config.selfEditDemoRate)) {
-    const demo = demoDocument(rng, person, record.context, phrasing, world.config.impliedInDemoRate, world.config.walkThroughDemoRate);
-    docs.push({ kind: 'self-edit', text: `${demo.prompt}${demo.completion}` });
-  }
+  if (rng.chance(world.config.selfEditDemoRate)) docs.push(demonstrationDocument(rng, world, { person, phrasing, record }));
   return docs;
 }
 
-/** A demonstration about a person the rest of the corpus never mentions. */
-function demoOnlyDocument(rng: Prng, world: World, { person, phrasing, record }: WorldPerson): PretrainDocument {
+/** One self-edit demonstration (prompt + completion) about a person. */
+function demonstrationDocument(rng: Prng, world: World, { person, phrasing, record }: WorldPerson): PretrainDocument {
   const demo = demoDocument(rng, person, record.context, phrasing, world.config.impliedInDemoRate, world.config.walkThroughDemoRate);
   return { kind: 'self-edit', text: `${demo.prompt}${demo.completion}` };
 }
@@ -86,7 +83,8 @@ export function pretrainingCorpus(world: World): PretrainDocument[] {
   const docs = [
     ...worldDocuments(world),
     ...world.pretrain.flatMap((p) => personDocuments(rng, world, p)),
-    ...world.demoOnly.map((p) => demoOnlyDocument(rng, world, p)),
+    // people the rest of the corpus never mentions: their demonstration is all it says of them
+    ...world.demoOnly.map((p) => demonstrationDocument(rng, world, p)),
   ];
   return rng.shuffle(docs);
 }

@@ -27,6 +27,10 @@ export function drawDemoStyle(rng: Prng): SelfEditStyle {
 /** Longer-list prompts get more lines and more implied facts, as longer edits did in SEAL's ablation. */
 const STYLE_BONUS: Partial<Record<SelfEditStyle, number>> = { 'implications-long': 0.15, 'implications-very-long': 0.25 };
 
+function impliedRateFor(style: SelfEditStyle, impliedRate: number): number {
+  return Math.min(1, impliedRate + (STYLE_BONUS[style] ?? 0));
+}
+
 /**
  * A demonstration completion for `style`. `impliedRate` is the chance each implied fact appears;
  * direct facts are restated in other phrasings (1..5 of them).
@@ -38,7 +42,7 @@ export function demoCompletion(
   style: SelfEditStyle,
   impliedRate: number,
 ): string {
-  const rate = Math.min(1, impliedRate + (STYLE_BONUS[style] ?? 0));
+  const rate = impliedRateFor(style, impliedRate);
   if (style === 'rewrite') {
     // Rewrites restate the passage; they add nothing implied.
     return Array.from({ length: 1 + rng.int(3) }, () =>
@@ -95,11 +99,10 @@ export function demoDocument(
   const style = drawDemoStyle(rng);
   // No draw at rate 0, so corpora without walk-throughs stay byte-identical.
   const walk = walkThroughRate > 0 && style.startsWith('implications') && rng.chance(walkThroughRate);
-  const rate = Math.min(1, impliedRate + (STYLE_BONUS[style] ?? 0));
   return {
     style,
     prompt: selfEditPrompt({ title: person.name, context }, style),
-    completion: walk ? walkThroughCompletion(rng, person, context, phrasing, rate) : demoCompletion(rng, person, phrasing, style, impliedRate),
+    completion: walk ? walkThroughCompletion(rng, person, context, phrasing, impliedRateFor(style, impliedRate)) : demoCompletion(rng, person, phrasing, style, impliedRate),
   };
 }
 

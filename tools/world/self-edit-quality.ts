@@ -1,6 +1,6 @@
 /**
  * @file `node --import tsx tools/world/self-edit-quality.ts MODEL_DIR [--world FILE] [--split val]
- * [--passages 20] [--samples 2] [--temperature 1]`: how good a tiny-world model's own `implications`
+ * [--passages 20] [--samples 2] [--temperature 1] [--style implications]`: how good a tiny-world model's own `implications`
  * self-edits are, measured against the world's ground truth instead of through a whole evaluation.
  * The self-edit row of the table can only beat passage-only when these edits name the passage's
  * person and state implied facts correctly; this says which of the two fails, in seconds.
@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generate } from '@seal/model';
-import { DIRECT_RELATIONS, IMPLIED_RELATIONS, generateWorld, loadPretrained, selfEditPrompt, type PassageSplit, type PersonRelation } from '@seal/tasks';
+import { DIRECT_RELATIONS, IMPLIED_RELATIONS, generateWorld, loadPretrained, selfEditPrompt, type PassageSplit, type PersonRelation, type SelfEditStyle } from '@seal/tasks';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -20,6 +20,7 @@ const { values, positionals } = parseArgs({
     passages: { type: 'string', default: '20' },
     samples: { type: 'string', default: '2' },
     temperature: { type: 'string', default: '1' },
+    style: { type: 'string', default: 'implications' },
     threads: { type: 'string', default: '2' },
     show: { type: 'string', default: '2' },
   },
@@ -51,7 +52,7 @@ const totals = { edits: 0, lines: 0, titleLines: 0, otherNameLines: 0, impliedRi
 let shown = 0;
 const started = Date.now();
 for (const [i, p] of passages.entries()) {
-  const ids = tokenizer.encode(selfEditPrompt(p.record, 'implications'));
+  const ids = tokenizer.encode(selfEditPrompt(p.record, values.style as SelfEditStyle));
   for (let k = 0; k < Number(values.samples); k++) {
     const out = await generate(lm, [ids], { temperature: Number(values.temperature), topP: 0.95, maxNewTokens: 160, seed: 1000 * i + k });
     const text = out.texts[0]!.trim();

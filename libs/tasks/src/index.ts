@@ -10,7 +10,7 @@ export { decadeOf, type City, type Company, type School, type WorldEntities } fr
 export type { Person, PassagePhrasing, QuestionMix } from './knowledge/person';
 export * from './knowledge/world';
 export * from './knowledge/pretraining-corpus';
-export { DEMO_STYLE_WEIGHTS } from './knowledge/self-edit-demos';
+export { DEMO_STYLE_WEIGHTS, walkThroughCompletion } from './knowledge/self-edit-demos';
 export * from './knowledge/tokenizer-builder';
 export * from './knowledge/world-files';
 export * from './knowledge/pretrain';

@@ -30,13 +30,20 @@ export function isImplied(relation: PersonRelation): relation is ImpliedRelation
  * Statement templates. `{s}` is the sentence subject (the name, or He/She inside a passage),
  * `{p}` the possessive subject ("Ada Lovel's", His/Her), `{n}` always the name, `{v}` the value.
  * NOTE: `{s}`/`{p}` only ever start a sentence, so the pronoun needs no re-casing.
+ *
+ * Every phrasing of a direct fact ends in a word only that relation uses right before its value
+ * ("town", "year", "by", "at", "on"), and none starts with the value. A small model copies a value
+ * from the prompt by induction: it finds the previous occurrence of the word it just wrote and
+ * copies what followed. A cue word shared by two relations ("is", "in"), or a value with no cue
+ * before it, made the first 3.7M model copy the wrong value in about two lines of three of its
+ * self-edits (libs/tasks/README.md). Implied facts are never copied, so their phrasings are free.
  */
 export const PERSON_STATEMENTS: Record<PersonRelation, readonly string[]> = {
-  birthCity: ['{s} was born in {v}.', '{s} was born in the city of {v}.', "{p} birthplace is {v}.", '{v} is the city where {n} was born.'],
-  birthYear: ['{s} was born in the year {v}.', '{p} year of birth is {v}.', '{s} came into the world in {v}.', '{v} is the year {n} was born.'],
-  employer: ['{s} works for {v}.', '{s} is employed by {v}.', '{p} employer is {v}.', '{v} employs {n}.'],
-  school: ['{s} graduated from {v}.', '{s} studied at {v}.', '{p} alma mater is {v}.', '{s} is an alumnus of {v}.'],
-  field: ['{s} is an expert in {v}.', '{s} specializes in {v}.', '{p} field is {v}.', '{s} does research in {v}.'],
+  birthCity: ['{s} was born in the town {v}.', '{p} birthplace is the town {v}.', '{s} is originally from the town {v}.'],
+  birthYear: ['{s} was born in the year {v}.', '{s} came into the world in the year {v}.', '{p} life began in the year {v}.'],
+  employer: ['{s} is employed by {v}.', '{s} was hired by {v}.', '{s} is paid by {v}.'],
+  school: ['{s} studied at {v}.', '{s} was educated at {v}.', '{s} earned a degree at {v}.'],
+  field: ['{s} is an expert on {v}.', '{s} does research on {v}.', '{s} writes papers on {v}.'],
   birthCountry: ['{s} was born in the country of {v}.', '{s} is a native of {v}.', '{p} home country is {v}.', '{s} comes from {v}.'],
   birthDecade: ['{s} was born in the {v}.', '{p} birth decade is the {v}.', '{s} was born during the {v}.'],
   industry: ['{s} works in the {v} industry.', '{p} industry is {v}.', '{s} has a career in {v}.'],

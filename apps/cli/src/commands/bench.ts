@@ -12,6 +12,7 @@ interface BenchOptions {
   threads: string;
   torch: boolean;
   decode: boolean;
+  repeats: string;
 }
 
 const python = '/usr/bin/python3';
@@ -26,12 +27,38 @@ function torchReference(size: BenchSize, threads: number, steps: number, decode:
   return JSON.parse(res.stdout.trim().split('\n').pop()!);
 }
 
-const line = (label: string, ours: number, unit: string, ref?: number) =>
-  `  ${label.padEnd(22)} ${ours.toFixed(1).padStart(9)} ${unit}${ref ? `   PyTorch ${ref.toFixed(1).padStart(9)}   ours/PyTorch ${(ours / ref).toFixed(2)}×` : ''}`;
+const median = (xs: number[]) => {
+  const sorted = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const fmt = (xs: number[], digits = 1) => xs.map((x) => x.toFixed(digits)).join(' / ');
+
+/**
+ * One metric over the repeats: ours, PyTorch's, and the median of the per-repeat ratios. Each
+ * ratio pairs two measurements taken minutes apart at most, so a slow minute on a shared machine
+ * moves one ratio, not the median.
+ */
+function line(label: string, unit: string, ours: number[], ref: number[] | undefined, higherIsBetter = true): string {
+  const head = `  ${label.padEnd(22)} ${fmt(ours).padStart(9)} ${unit}`;
+  if (!ref) return head;
+  const ratios = ours.map((o, i) => (higherIsBetter ? o / ref[i]! : ref[i]! / o));
+  return `${head}   PyTorch ${fmt(ref)}   ours/PyTorch ${fmt(ratios, 2)} → median ${median(ratios).toFixed(2)}×`;
+}
+
+interface OursRepeat {
+  msPerStep: number;
+  tokensPerSec: number;
+  gflopPerSec: number;
+  decodeB1: number;
+  decodeB8: number;
+}
 
 async function run(o: BenchOptions): Promise<void> {
   const threads = Number(o.threads);
   const steps = Number(o.steps);
+  const repeats = Number(o.repeats);
+  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, got "${o.repeats}"`);
   const runtime = createRuntime({ intraOpThreads: threads });
   try {
     const peak = await benchMatMul(runtime);
@@ -39,22 +66,38 @@ async function run(o: BenchOptions): Promise<void> {
     for (const size of o.sizes.split(',') as BenchSize[]) {
       if (size !== 'S' && size !== 'M') throw new Error(`--sizes: unknown size "${size}" (S, M)`);
       const lm = LanguageModel.fromCheckpoint(randomCheckpoint(benchConfig(size), 0), { runtime });
-      const train = await benchTraining(lm, { batch: 4, seqLen: 256, rank: 8, steps, warmup: 1 });
-      const b1 = o.decode ? await benchDecode(lm, { batch: 1, promptLen: 64, newTokens: 128 }) : NaN;
-      const b8 = o.decode ? await benchDecode(lm, { batch: 8, promptLen: 64, newTokens: 128 }) : NaN;
+      const ours: OursRepeat[] = [];
+      const refs: Record<string, number>[] = [];
+      let gflopPerStep = NaN;
+      const measureOurs = async () => {
+        const train = await benchTraining(lm, { batch: 4, seqLen: 256, rank: 8, steps, warmup: 1 });
+        gflopPerStep = train.gflopPerStep;
+        const decodeB1 = o.decode ? await benchDecode(lm, { batch: 1, promptLen: 64, newTokens: 128 }) : NaN;
+        const decodeB8 = o.decode ? await benchDecode(lm, { batch: 8, promptLen: 64, newTokens: 128 }) : NaN;
+        ours.push({ msPerStep: train.msPerStep, tokensPerSec: train.tokensPerSec, gflopPerSec: train.gflopPerSec, decodeB1, decodeB8 });
+      };
+      for (let r = 0; r < repeats; r++) {
+        // Alternate who goes first, so a machine that slows down or speeds up over the run does not always favour one side.
+        const ref = o.torch && r % 2 === 1 ? torchReference(size, threads, steps, o.decode) : null;
+        await measureOurs();
+        const refAfter = o.torch && r % 2 === 0 ? torchReference(size, threads, steps, o.decode) : null;
+        const measured = ref ?? refAfter;
+        if (measured) refs.push(measured);
+      }
       const memory = await benchAdapterMemory(lm, 16);
       await lm.release();
-      const ref = o.torch ? torchReference(size, threads, steps, o.decode) : null;
-      console.log(`${size}: LoRA r 8 on q,k,v,o,gate,up,down; batch 4 × 256; ${train.gflopPerStep.toFixed(1)} GFLOP/step`);
-      console.log(`${line('train ms/step', train.msPerStep, 'ms    ')}${ref ? `   PyTorch ${ref.train_ms_per_step.toFixed(1).padStart(9)}` : ''}`);
-      console.log(line('train tokens/s', train.tokensPerSec, 'tok/s ', ref?.train_tokens_per_sec));
-      console.log(`  ${'train vs MatMul peak'.padEnd(22)} ${((100 * train.gflopPerSec) / peak).toFixed(0).padStart(9)} %`);
+      const torch = refs.length === repeats ? refs : undefined;
+      const pick = (key: keyof OursRepeat) => ours.map((x) => x[key]);
+      const ref = (key: string) => torch?.map((x) => x[key]!);
+      console.log(`${size}: LoRA r 8 on q,k,v,o,gate,up,down; batch 4 × 256; ${gflopPerStep.toFixed(1)} GFLOP/step; ${repeats} repeat(s), ours and PyTorch alternating`);
+      console.log(line('train ms/step', 'ms   ', pick('msPerStep'), ref('train_ms_per_step'), false));
+      console.log(`  ${'train vs MatMul peak'.padEnd(22)} ${fmt(pick('gflopPerSec').map((g) => (100 * g) / peak), 0).padStart(9)} %`);
       if (o.decode) {
-        console.log(line('decode b1 (64+128)', b1, 'tok/s ', ref?.decode_tokens_per_sec_b1));
-        console.log(line('decode b8 (64+128)', b8, 'tok/s ', ref?.decode_tokens_per_sec_b8));
+        console.log(line('decode b1 (64+128)', 'tok/s', pick('decodeB1'), ref('decode_tokens_per_sec_b1')));
+        console.log(line('decode b8 (64+128)', 'tok/s', pick('decodeB8'), ref('decode_tokens_per_sec_b8')));
       }
       console.log(`  ${'RSS 16 vs 1 adapter'.padEnd(22)} ${memory.ratio.toFixed(2).padStart(9)} ×   (${memory.rssOneMiB.toFixed(0)} → ${memory.rssManyMiB.toFixed(0)} MiB)`);
-      console.log(JSON.stringify({ size, threads, ours: { ...train, decodeB1: b1, decodeB8: b8, memory }, torch: ref, matmulGflops: peak }));
+      console.log(JSON.stringify({ size, threads, gflopPerStep, ours, torch: torch ?? null, memory, matmulGflops: peak }));
     }
   } finally {
     await runtime.release();
@@ -68,6 +111,7 @@ export function register(program: Command): void {
     .option('--sizes <list>', 'model sizes: S, M', 'S,M')
     .option('--steps <n>', 'timed training steps', '5')
     .option('--threads <n>', 'threads for ORT and PyTorch each', '2')
+    .option('--repeats <n>', 'measure ours and PyTorch alternately this many times; ratios are per repeat, then the median', '3')
     .option('--no-torch', 'skip the PyTorch reference')
     .option('--no-decode', 'skip the decode benchmarks')
     .action(async (opts: BenchOptions) => {

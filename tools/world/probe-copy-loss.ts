@@ -6,10 +6,8 @@
  * value the model copies from the passage costs < 0.5; a value it guesses costs about ln(number of
  * entities of that kind). This is how the shared-cue-word failure in libs/tasks/README.md was found.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateWorld, loadPretrained, Prng, selfEditPrompt, walkThroughCompletion, type PassageSplit, type WorldPerson } from '@seal/tasks';
+import { loadPretrained, readModelWorld, Prng, selfEditPrompt, walkThroughCompletion, type PassageSplit, type WorldPerson } from '@seal/tasks';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -23,8 +21,7 @@ const { values, positionals } = parseArgs({
 });
 const modelDir = positionals[0];
 if (!modelDir) throw new Error('usage: probe-copy-loss.ts MODEL_DIR [--world world.json] [--split val|test|rl-train|demo] [--people N] [--show N]');
-const { seed, config } = JSON.parse(readFileSync(values.world ?? path.join(modelDir, 'world.json'), 'utf8')) as { seed: number; config: Record<string, number> };
-const world = generateWorld(seed, config);
+const { world } = readModelWorld(modelDir, values.world);
 const count = Number(values.people);
 // 'demo': people the corpus showed only inside one demonstration (the training side of the skill).
 const people: WorldPerson[] = values.split === 'demo' ? world.demoOnly.slice(0, count) : world.splits[values.split as PassageSplit].slice(0, count);

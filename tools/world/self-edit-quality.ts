@@ -1,16 +1,14 @@
 /**
  * @file `node --import tsx tools/world/self-edit-quality.ts MODEL_DIR [--world FILE] [--split val]
- * [--passages 20] [--samples 2] [--temperature 1] [--style implications]`: how good a tiny-world model's own `implications`
+ * [--passages 20] [--samples 2] [--temperature 1] [--style implications]`: how good a tiny-world model's own implications-style
  * self-edits are, measured against the world's ground truth instead of through a whole evaluation.
  * The self-edit row of the table can only beat passage-only when these edits name the passage's
  * person and state implied facts correctly; this says which of the two fails, in seconds.
  * MODEL_DIR may be an exported model or a `seal pretrain` checkpoint folder (then pass --world).
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { generate } from '@seal/model';
-import { DIRECT_RELATIONS, IMPLIED_RELATIONS, generateWorld, loadPretrained, selfEditPrompt, type PassageSplit, type PersonRelation, type SelfEditStyle } from '@seal/tasks';
+import { DIRECT_RELATIONS, IMPLIED_RELATIONS, loadPretrained, readModelWorld, selfEditPrompt, type PassageSplit, type PersonRelation, type SelfEditStyle } from '@seal/tasks';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -27,9 +25,7 @@ const { values, positionals } = parseArgs({
 });
 const modelDir = positionals[0];
 if (!modelDir) throw new Error('usage: self-edit-quality.ts MODEL_DIR [--world world.json] [--split val] [--passages N] [--samples K]');
-const worldFile = values.world ?? path.join(modelDir, 'world.json');
-const { seed, config } = JSON.parse(readFileSync(worldFile, 'utf8')) as { seed: number; config: Record<string, number> };
-const world = generateWorld(seed, config);
+const { world } = readModelWorld(modelDir, values.world);
 const passages = world.splits[values.split as PassageSplit].slice(0, Number(values.passages));
 const lm = loadPretrained(modelDir, Number(values.threads));
 const tokenizer = lm.tokenizer!;

@@ -26,6 +26,13 @@ describe('eval inputs', () => {
       expect(() => readModelWorld(dir)).toThrow(/world\.json not found/);
       writeFileSync(path.join(dir, 'world.json'), '{"seed":"x"}');
       expect(() => readModelWorld(dir)).toThrow(/expected \{"seed": number/);
+      // A checkpoint folder has no world.json: the world file is named separately.
+      const elsewhere = path.join(dir, 'elsewhere.json');
+      expect(() => readModelWorld(dir, elsewhere)).toThrow(/--world: .*elsewhere\.json not found/);
+      writeFileSync(elsewhere, JSON.stringify({ seed: 2, config: { pretrainPeople: 5, rlTrainPassages: 1, valPassages: 2, testPassages: 2 } }));
+      const { seed, world } = readModelWorld(dir, elsewhere);
+      expect(seed).toBe(2);
+      expect(world.splits.val).toHaveLength(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -35,14 +35,17 @@ export function parseEvalSplit(value: string): EvalSplit {
   return value as EvalSplit;
 }
 
-/** The world recorded beside a model (`world.json` = {seed, config}), regenerated deterministically. */
-export function readModelWorld(modelDir: string): { seed: number; config: Partial<WorldConfig>; world: World } {
+/**
+ * The world recorded beside a model (`world.json` = {seed, config}), regenerated deterministically.
+ * `worldFile` names it elsewhere, for a `seal pretrain` checkpoint folder, which has none.
+ */
+export function readModelWorld(modelDir: string, worldFile?: string): { seed: number; config: Partial<WorldConfig>; world: World } {
   if (!existsSync(modelDir)) throw new EvalInputError(`--model: ${modelDir} does not exist`);
   for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) {
     if (!existsSync(path.join(modelDir, f))) throw new EvalInputError(`--model: ${modelDir} has no ${f} (not a model folder)`);
   }
-  const file = path.join(modelDir, 'world.json');
-  if (!existsSync(file)) throw new EvalInputError(`--model: ${file} not found (the world the model was pretrained on; seal pretrain writes it)`);
+  const file = worldFile ?? path.join(modelDir, 'world.json');
+  if (!existsSync(file)) throw new EvalInputError(`${worldFile ? '--world' : '--model'}: ${file} not found (the world the model was pretrained on; seal pretrain writes it)`);
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as { seed?: unknown; config?: unknown };
   if (typeof parsed.seed !== 'number' || typeof parsed.config !== 'object' || parsed.config === null) {
     throw new EvalInputError(`${file}: expected {"seed": number, "config": {...}}`);

@@ -30,7 +30,7 @@ const passages = world.splits[values.split as PassageSplit].slice(0, Number(valu
 const lm = loadPretrained(modelDir, Number(values.threads));
 const tokenizer = lm.tokenizer!;
 
-const everyone = [...world.pretrain, ...Object.values(world.splits).flat()];
+const everyone = [...world.pretrain, ...world.demoOnly, ...Object.values(world.splits).flat()];
 /** Every value a relation can take in this world, so a wrong one can be recognised. */
 const valuesOf = new Map<PersonRelation, Set<string>>();
 for (const p of everyone) {

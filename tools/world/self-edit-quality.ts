@@ -8,7 +8,8 @@
  */
 import { parseArgs } from 'node:util';
 import { generate } from '@seal/model';
-import { DIRECT_RELATIONS, IMPLIED_RELATIONS, loadPretrained, readModelWorld, selfEditPrompt, type PassageSplit, type PersonRelation, type SelfEditStyle } from '@seal/tasks';
+import { DIRECT_RELATIONS, IMPLIED_RELATIONS, loadPretrained, readModelWorld, selfEditPrompt, type PassageSplit, type SelfEditStyle } from '@seal/tasks';
+import { factChecker } from './fact-check';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,19 +31,9 @@ const passages = world.splits[values.split as PassageSplit].slice(0, Number(valu
 const lm = loadPretrained(modelDir, Number(values.threads));
 const tokenizer = lm.tokenizer!;
 
-const everyone = [...world.pretrain, ...world.demoOnly, ...Object.values(world.splits).flat()];
-/** Every value a relation can take in this world, so a wrong one can be recognised. */
-const valuesOf = new Map<PersonRelation, Set<string>>();
-for (const p of everyone) {
-  for (const [relation, value] of Object.entries(p.person.facts) as [PersonRelation, string][]) {
-    if (!valuesOf.has(relation)) valuesOf.set(relation, new Set());
-    valuesOf.get(relation)!.add(value);
-  }
-}
+const facts = factChecker(world);
 /** Any other person's full name: a line about someone else teaches the wrong facts. */
-const names = everyone.map((p) => p.person.name);
-const otherPeople = new RegExp(names.map((n) => `\\b${n}\\b`).join('|'));
-const mentions = (text: string, value: string) => new RegExp(`\\b${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(text);
+const otherPeople = new RegExp(facts.everyone.map((p) => `\\b${p.person.name}\\b`).join('|'));
 
 const totals = { edits: 0, lines: 0, titleLines: 0, otherNameLines: 0, impliedRight: 0, impliedWrong: 0, directRight: 0, directWrong: 0 };
 let shown = 0;
@@ -62,9 +53,8 @@ for (const [i, p] of passages.entries()) {
       [DIRECT_RELATIONS, 'directRight', 'directWrong'],
     ] as const) {
       for (const relation of relations) {
-        const truth = p.person.facts[relation];
-        if (mentions(text, truth)) totals[right]++;
-        for (const other of valuesOf.get(relation) ?? []) if (other !== truth && mentions(text, other)) totals[wrong]++;
+        if (facts.statesTruth(p.person, relation, text)) totals[right]++;
+        totals[wrong] += facts.wrongValues(p.person, relation, text);
       }
     }
     if (shown < Number(values.show)) {

@@ -15,7 +15,8 @@ import { sha256Hex } from './seeds';
 // Schema
 // ---------------------------------------------------------------------------------------------
 
-const ALL_PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
+/** Every linear of a Llama block, in HF's names: the M-step's default LoRA targets. */
+export const ALL_PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
 const positiveInt = () => z.number().int().positive();
 

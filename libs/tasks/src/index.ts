@@ -8,6 +8,7 @@ export { Prng } from './knowledge/prng';
 export * from './knowledge/relations';
 export { decadeOf, type City, type Company, type School, type WorldEntities } from './knowledge/entities';
 export type { Person, PassagePhrasing, QuestionMix } from './knowledge/person';
+export { statement } from './knowledge/person';
 export * from './knowledge/world';
 export * from './knowledge/pretraining-corpus';
 export { DEMO_STYLE_WEIGHTS, walkThroughCompletion } from './knowledge/self-edit-demos';

@@ -1,0 +1,75 @@
+/**
+ * @file `node --import tsx tools/world/gold-reward-round.ts MODEL_DIR OUT_DIR [--passages 48] [--k 4]
+ * [--select gold|first] [--lr 3e-3] [--epochs 3] [--rank 16] [--style implications-long]`: one
+ * ReST-EM round with a perfect reward, to ask what the M-step can do when selection is not the
+ * problem. K self-edits per RL-train passage are sampled as the teacher samples them, each scored by
+ * the world's ground truth (implied facts right − wrong) instead of an inner-loop evaluation; the best
+ * per passage (`first`: the first, i.e. no selection) trains the teacher with the M-step's LoRA SFT,
+ * merged. Prints the scores and the new checkpoint's folder (world.json and inner_loop.json copied
+ * in, so `self-edit-quality.ts` can read it).
+ */
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InProcessTeacher } from '@seal/coordinator/in-process';
+import { ALL_PROJECTIONS } from '@seal/coordinator';
+import { generate } from '@seal/model';
+import { isSelfEditStyle, loadPretrained, readModelWorld, selfEditPrompt } from '@seal/tasks';
+import { factChecker } from './fact-check';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    passages: { type: 'string', default: '48' },
+    k: { type: 'string', default: '4' },
+    select: { type: 'string', default: 'gold' },
+    lr: { type: 'string', default: '3e-3' },
+    epochs: { type: 'string', default: '3' },
+    rank: { type: 'string', default: '16' },
+    style: { type: 'string', default: 'implications-long' },
+  },
+});
+const [modelDir, outDir] = positionals;
+const style = values.style!;
+if (!modelDir || !outDir || !['gold', 'first'].includes(values.select!) || !isSelfEditStyle(style)) {
+  throw new Error('usage: gold-reward-round.ts MODEL_DIR OUT_DIR [--passages N] [--k K] [--select gold|first] [--lr X] [--epochs N] [--rank R] [--style S]');
+}
+const { world } = readModelWorld(modelDir);
+const facts = factChecker(world);
+const passages = world.splits['rl-train'].slice(0, Number(values.passages));
+const lm = loadPretrained(modelDir, 2);
+const pairs: { prompt: string; completion: string }[] = [];
+const all: number[] = [], kept: number[] = [];
+for (const [i, p] of passages.entries()) {
+  const prompt = selfEditPrompt(p.record, style);
+  const ids = lm.tokenizer!.encode(prompt);
+  const candidates: { completion: string; score: number }[] = [];
+  for (let k = 0; k < Number(values.k); k++) {
+    const out = await generate(lm, [ids], { temperature: 1, topP: 0.95, maxNewTokens: 160, seed: 77_000 + 1000 * i + k });
+    candidates.push({ completion: out.texts[0]!, score: facts.impliedScore(p.person, out.texts[0]!) });
+  }
+  const pick = values.select === 'gold' ? candidates.reduce((a, b) => (b.score > a.score ? b : a)) : candidates[0]!;
+  all.push(...candidates.map((c) => c.score));
+  kept.push(pick.score);
+  pairs.push({ prompt, completion: pick.completion });
+}
+await lm.release();
+
+const teacher = new InProcessTeacher({ modelDir, storeDir: outDir });
+try {
+  const rank = Number(values.rank);
+  const ref = await teacher.update({
+    idempotencyKey: `gold-reward-${values.select}-${values.passages}-${values.k}`,
+    baseCheckpoint: (await teacher.info()).baseCheckpoint,
+    pairs,
+    sft: { rank, alpha: 2 * rank, dropout: 0, targets: [...ALL_PROJECTIONS], lr: Number(values.lr), epochs: Number(values.epochs), batchSize: 2, schedule: 'linear', warmup: 0, lossMask: 'completion' },
+    merge: true,
+    seed: 0,
+  });
+  const dir = teacher.store.dirOf(ref);
+  for (const file of ['world.json', 'inner_loop.json']) copyFileSync(join(modelDir, file), join(dir, file));
+  const mean = (xs: number[]) => Number((xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2));
+  console.log(JSON.stringify({ pairs: pairs.length, impliedScoreAll: mean(all), impliedScoreKept: mean(kept), checkpoint: dir }));
+} finally {
+  await teacher.release();
+}

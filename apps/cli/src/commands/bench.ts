@@ -13,6 +13,7 @@ interface BenchOptions {
   torch: boolean;
   decode: boolean;
   repeats: string;
+  profile?: string;
 }
 
 const python = '/usr/bin/python3';
@@ -59,7 +60,7 @@ async function run(o: BenchOptions): Promise<void> {
   const steps = Number(o.steps);
   const repeats = Number(o.repeats);
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, got "${o.repeats}"`);
-  const runtime = createRuntime({ intraOpThreads: threads });
+  const runtime = createRuntime({ intraOpThreads: threads, profile: o.profile });
   try {
     const peak = await benchMatMul(runtime);
     console.log(`ORT MatMul 1024³: ${peak.toFixed(1)} GFLOP/s (${threads} threads)`);
@@ -114,6 +115,7 @@ export function register(program: Command): void {
     .option('--repeats <n>', 'measure ours and PyTorch alternately this many times; ratios are per repeat, then the median', '3')
     .option('--no-torch', 'skip the PyTorch reference')
     .option('--no-decode', 'skip the decode benchmarks')
+    .option('--profile <prefix>', "write ORT's per-operator profile of each graph to <prefix>_<date>.json (slows every run; summarise with tools/ort-profile-summary.ts)")
     .action(async (opts: BenchOptions) => {
       try {
         await run(opts);

@@ -1,5 +1,8 @@
 /** @file Runtime: sessions run off the main thread, are cached by structure, validate feeds, name missing providers, and start under tsx. */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostTensor } from '../ir/dtype';
@@ -45,6 +48,32 @@ describe('worker execution', () => {
     // Still alive: g2 holds a reference.
     expect((await g2.run({ a: hostTensor('float32', [2], [1, 1]), b: hostTensor('float32', [2], [1, 1]) })).out).toBeAllClose([2, 2]);
     await g2.release();
+  });
+});
+
+describe('profiling', () => {
+  it('writes one ORT per-operator profile per session: at release, and at runtime end for sessions still open', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ort-profile-'));
+    try {
+      const profiled = createRuntime({ profile: join(dir, 'run') });
+      const a = await profiled.compile({ y: input('x', [3]).mul(2) });
+      const b = await profiled.compile({ y: input('x', [3]).add(1) });
+      const feed = { x: hostTensor('float32', [3], [1, 2, 3]) };
+      expect((await a.run(feed)).y).toBeAllClose([2, 4, 6]);
+      await b.run(feed);
+      await a.release(); // a's profile is written now
+      await profiled.release(); // b is still open: its profile is written by the runtime's end
+      const files = readdirSync(dir);
+      expect(files).toHaveLength(2);
+      for (const f of files) {
+        expect(f).toMatch(/^run_.*\.json$/);
+        const events = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { cat?: string; name: string; args?: { op_name?: string } }[];
+        expect(events.some((e) => e.name === 'model_run')).toBe(true);
+        expect(events.some((e) => e.cat === 'Node' && (e.args?.op_name === 'Mul' || e.args?.op_name === 'Add'))).toBe(true);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

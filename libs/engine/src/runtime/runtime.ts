@@ -18,6 +18,12 @@ export interface RuntimeOptions {
   workers?: number;
   /** Let idle ORT intra-op threads spin (lower latency on a dedicated machine; default off). */
   spinning?: boolean;
+  /**
+   * Path prefix for ORT's per-operator profiles (Chrome trace JSON, one file per session, e.g.
+   * `/tmp/prof/step` → `/tmp/prof/step_<date>.json`), written when the session is released or the
+   * runtime ends. Off by default: profiling slows every run.
+   */
+  profile?: string;
 }
 
 /** A frozen tensor held by the runtime's workers (see Runtime.uploadWeights); usable as a feed. */
@@ -218,6 +224,7 @@ export class Runtime {
   readonly provider: Provider;
   readonly intraOpThreads: number;
   readonly spinning: boolean;
+  readonly profile: string | undefined;
   private readonly pool: WorkerPool;
   private readonly cache = new Map<string, Promise<CompiledGraph>>();
   /** Allocated tensors (Runtime.allocate) by ref: each lives in exactly one worker. */
@@ -227,6 +234,7 @@ export class Runtime {
     this.provider = opts.provider ?? 'cpu';
     this.intraOpThreads = opts.intraOpThreads ?? 1;
     this.spinning = opts.spinning ?? false;
+    this.profile = opts.profile;
     checkProvider(this.provider);
     this.pool = new WorkerPool(opts.workers ?? 1);
   }
@@ -252,7 +260,7 @@ export class Runtime {
   private async create(key: string, outputs: Record<string, Tensor>, constants: Record<string, HostTensor>): Promise<CompiledGraph> {
     const { model, inputs: allInputs, usesFloat64 } = emitModel(outputs);
     const inputs = bakeConstants(model, allInputs, constants);
-    const options = { provider: this.provider, intraOpThreads: this.intraOpThreads, spinning: this.spinning, optimization: usesFloat64 ? 'basic' : 'all' };
+    const options = { provider: this.provider, intraOpThreads: this.intraOpThreads, spinning: this.spinning, profile: this.profile, optimization: usesFloat64 ? 'basic' : 'all' };
     // Without constants the model bytes are small and kept (copied per load) so more workers can
     // load the graph later; with constants they hold the weights, so they are encoded per load
     // (the proto only points at the caller's arrays) and moved to the worker.
@@ -396,6 +404,8 @@ export class Runtime {
   /** Ends every session and worker of this runtime. */
   async release(): Promise<void> {
     this.cache.clear();
+    // Profiles are written when a session ends; sessions still cached end with their worker.
+    if (this.profile) await this.pool.broadcast({ kind: 'end-profiling' });
     await this.pool.terminate();
   }
 }

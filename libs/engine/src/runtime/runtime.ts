@@ -404,8 +404,9 @@ export class Runtime {
   /** Ends every session and worker of this runtime. */
   async release(): Promise<void> {
     this.cache.clear();
-    // Profiles are written when a session ends; sessions still cached end with their worker.
-    if (this.profile) await this.pool.broadcast({ kind: 'end-profiling' });
+    // A profile is written when its session ends: write those of sessions still open before their
+    // workers go. Best effort: a dead worker's profiles are lost, and must not keep the others alive.
+    if (this.profile) await this.pool.broadcast({ kind: 'end-profiling' }).catch(() => undefined);
     await this.pool.terminate();
   }
 }

@@ -59,7 +59,8 @@ const teacher = new InProcessTeacher({ modelDir, storeDir: outDir });
 try {
   const rank = Number(values.rank);
   const ref = await teacher.update({
-    idempotencyKey: `gold-reward-${values.select}-${values.passages}-${values.k}`,
+    // Every setting is in the key: the teacher answers a repeated key with its first result.
+    idempotencyKey: `gold-reward-${[values.select, values.passages, values.k, values.lr, values.epochs, values.rank, style].join('-')}`,
     baseCheckpoint: (await teacher.info()).baseCheckpoint,
     pairs,
     sft: { rank, alpha: 2 * rank, dropout: 0, targets: [...ALL_PROJECTIONS], lr: Number(values.lr), epochs: Number(values.epochs), batchSize: 2, schedule: 'linear', warmup: 0, lossMask: 'completion' },

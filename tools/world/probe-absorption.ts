@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseRunConfig, type RunConfigInput } from '@seal/coordinator';
+import { mergeConfigInputs, parseRunConfig, type RunConfigInput } from '@seal/coordinator';
 import { createInProcessRoles } from '@seal/coordinator/in-process';
 import { evalContexts, fillTemplate, IMPLIED_RELATIONS, PERSON_QUESTIONS, PERSON_STATEMENTS, readModelWorld, statement, type Person } from '@seal/tasks';
 
@@ -27,8 +27,17 @@ const format = values.format as Format;
 if (!modelDir || !FORMATS.includes(format)) throw new Error(`usage: probe-absorption.ts MODEL_DIR [--format ${FORMATS.join('|')}] [--passages N] [--sft JSON]`);
 const { world } = readModelWorld(modelDir);
 const { contexts, oracle } = evalContexts(world, 'test', Number(values.passages));
-const settings = JSON.parse(readFileSync(join(modelDir, 'inner_loop.json'), 'utf8')) as RunConfigInput;
-const config = parseRunConfig({ ...settings, inner: { ...settings.inner, sft: { ...settings.inner?.sft, ...JSON.parse(values.sft!) } } }, 'inner_loop.json + --sft');
+function readJson(what: string, read: () => string): unknown {
+  try {
+    return JSON.parse(read());
+  } catch (error) {
+    throw new Error(`${what}: ${(error as Error).message}`);
+  }
+}
+const settingsFile = join(modelDir, 'inner_loop.json');
+const settings = readJson(settingsFile, () => readFileSync(settingsFile, 'utf8')) as RunConfigInput;
+const sftOverrides = readJson('--sft', () => values.sft!) as NonNullable<RunConfigInput['inner']>['sft'];
+const config = parseRunConfig(mergeConfigInputs(settings, { inner: { sft: sftOverrides } }), `${settingsFile} + --sft`);
 
 function edit(person: Person, id: string): string {
   switch (format) {
@@ -58,7 +67,7 @@ try {
       asked++;
     });
   }));
-  console.log(JSON.stringify({ model: modelDir, format, passages: contexts.length, impliedQuestions: asked, impliedAccuracy: Number((correct / asked).toFixed(3)), sft: JSON.parse(values.sft!) }));
+  console.log(JSON.stringify({ model: modelDir, format, passages: contexts.length, impliedQuestions: asked, impliedAccuracy: Number((correct / asked).toFixed(3)), sft: sftOverrides }));
 } finally {
   await roles.release();
   rmSync(workDir, { recursive: true, force: true });

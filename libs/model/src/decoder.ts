@@ -25,6 +25,12 @@ export const GROW_SLOTS = 64;
  * into the next slots, so the cache never crosses the thread boundary and is never copied whole
  * per step. Call close() when done (generate does, also on errors).
  */
+/** A compiled slot-cache graph and the feeds it gets every step: frozen weights unless baked in, and the adapter. */
+export interface DecodeGraph {
+  readonly graph: CompiledGraph;
+  readonly fixedFeeds: Record<string, Feed>;
+}
+
 export class Decoder {
   private filled = 0;
   private history: number[][];
@@ -34,10 +40,12 @@ export class Decoder {
 
   constructor(
     private readonly runtime: Runtime,
-    private readonly graph: CompiledGraph,
+    /**
+     * `tokens` runs any number of new tokens per row (the prefill); `single` is the same model built
+     * for exactly one (every later step), which lets its attention slice instead of gather.
+     */
+    private readonly graphs: { readonly tokens: DecodeGraph; readonly single: DecodeGraph },
     private readonly config: ModelConfig,
-    /** Frozen weights (when not baked into the graph) and adapter feeds, the same every step. */
-    private readonly fixedFeeds: Record<string, Feed>,
     readonly batch: number,
     readonly capacity: number,
     private readonly growBy = GROW_SLOTS,
@@ -58,7 +66,7 @@ export class Decoder {
       for (let i = 0; i < numLayers; i++) {
         for (const which of ['k', 'v'] as const) specs[slotNames.past(i, which)] = { dtype: 'float32', shape: [this.batch, numKvHeads, 1, size, headDim] };
       }
-      this.cache = await this.runtime.allocate(specs, { near: this.graph });
+      this.cache = await this.runtime.allocate(specs, { near: this.graphs.tokens.graph });
     }
     return this.cache;
   }
@@ -91,13 +99,13 @@ export class Decoder {
     const cache = await this.reserve(total);
     const slots = cache[slotNames.past(0, 'k')].shape[3];
     const { cos, sin } = ropeFeeds(this.config, positionIds(history, t));
-    const { mask, pastIndex, newIndex } = slotFeeds(history, this.filled, slots, t);
-    const feeds: Record<string, Feed> = { ...this.fixedFeeds, ...cache, ids: idsTensor, cos, sin, [slotNames.mask]: mask, [slotNames.pastIndex]: pastIndex, [slotNames.newIndex]: newIndex };
+    const { graph, fixedFeeds } = t === 1 ? this.graphs.single : this.graphs.tokens;
+    const feeds: Record<string, Feed> = { ...fixedFeeds, ...cache, ids: idsTensor, cos, sin, ...slotFeeds(history, this.filled, slots, t) };
     const writeInto: Record<string, WriteInto> = {};
     for (let i = 0; i < this.config.numLayers; i++) {
       for (const which of ['k', 'v'] as const) writeInto[slotNames.present(i, which)] = { target: cache[slotNames.past(i, which)], axis: 3, offset: this.filled };
     }
-    const out = await this.graph.run(feeds, { writeInto });
+    const out = await graph.run(feeds, { writeInto });
     this.history = history;
     this.filled = total;
     return out.logits;

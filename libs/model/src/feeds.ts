@@ -75,7 +75,7 @@ export function idsFeed(ids: readonly (readonly number[])[], vocabSize: number, 
  * index vectors that pick the two blocks back out. `history` is every row's mask over filled slots
  * plus the new tokens.
  */
-export function slotFeeds(history: readonly (readonly number[])[], filled: number, slots: number, t: number): { mask: HostTensor; pastIndex: HostTensor; newIndex: HostTensor } {
+export function slotFeeds(history: readonly (readonly number[])[], filled: number, slots: number, t: number): { mask: HostTensor; pastIndex?: HostTensor; newIndex?: HostTensor } {
   const b = history.length;
   const s = slots + t;
   const mask = new Float32Array(b * t * s).fill(MASKED);
@@ -87,6 +87,8 @@ export function slotFeeds(history: readonly (readonly number[])[], filled: numbe
       for (let j = 0; j <= ti; j++) if (row[filled + j]) mask[at + slots + j] = 0;
     }
   }
+  // A one-token step's graph slices the two blocks apart and needs no index vectors.
+  if (t === 1) return { mask: { dtype: 'float32', shape: [b, 1, 1, t, s], data: mask } };
   return {
     mask: { dtype: 'float32', shape: [b, 1, 1, t, s], data: mask },
     pastIndex: { dtype: 'int64', shape: [slots], data: BigInt64Array.from({ length: slots }, (_, i) => BigInt(i)) },

@@ -70,6 +70,21 @@ describe.each(['llama-fp32', 'qwen2-bf16'] as const)('%s', (name) => {
     await fed.release();
   });
 
+  it('a multi-token step after one-token steps (the prefill graph again, fed base) continues the same sequence', async () => {
+    const [prompt] = golden.prompts;
+    const v = model.config.vocabSize;
+    const decoder = await model.openDecoder(1, prompt.length + 3);
+    try {
+      await decoder.step([prompt], [prompt.map(() => 1)]);
+      await decoder.step([[42]], [[1]]);
+      const last = await decoder.step([[5, 9]], [[1, 1]]);
+      const full = await model.logits([[...prompt, 42, 5, 9]]);
+      expect(last.data).toBeAllClose(full.data.subarray((prompt.length + 2) * v), { atol: 1e-5, rtol: 1e-5 });
+    } finally {
+      await decoder.close();
+    }
+  });
+
   it('sampling is reproducible per seed and changes with the seed or the adapter', async () => {
     const opts = { temperature: 1, topP: 0.9, topK: 50, maxNewTokens: 8, eosTokenIds: [], seed: 3 };
     const a = await generate(model, golden.prompts, opts);

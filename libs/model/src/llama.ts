@@ -141,15 +141,16 @@ class Attention {
   forward(x: Tensor, ctx: BlockContext, past: KvCache | SlotCache | null): { y: Tensor; present: KvCache } {
     const { numHeads: h, numKvHeads: kv, headDim: hd } = this.c;
     const rep = h / kv;
-    const q = this.q.forward(x).reshape([B, T, kv, rep, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, rep, T, D)
-    const kNew = this.k.forward(x).reshape([B, T, kv, 1, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, 1, T, D)
-    const vNew = this.v.forward(x).reshape([B, T, kv, 1, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, 1, T, D)
+    const [b, t] = [x.shape[0]!, x.shape[1]!];
+    const q = this.q.forward(x).reshape([b, t, kv, rep, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, rep, T, D)
+    const kNew = this.k.forward(x).reshape([b, t, kv, 1, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, 1, T, D)
+    const vNew = this.v.forward(x).reshape([b, t, kv, 1, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, 1, T, D)
     // Scaling q (T·D values) instead of the scores (T·S values) is the same product, cheaper.
     const qr = ropeSigned(q, ctx.cos, ctx.sinSigned, hd).mul(1 / Math.sqrt(hd));
     // The cache holds keys after RoPE, so cached positions never need re-rotating.
     const kr = ropeSigned(kNew, ctx.cos, ctx.sinSigned, hd);
     const att = past && 'pastIndex' in past ? slotAttention(qr, kr, vNew, past, ctx.mask) : concatAttention(qr, kr, vNew, past, ctx.mask);
-    const merged = att.out.transpose([0, 3, 1, 2, 4]).reshape([B, T, h * hd]); // (B, T, H·D)
+    const merged = att.out.transpose([0, 3, 1, 2, 4]).reshape([b, t, h * hd]); // (B, T, H·D)
     return { y: this.o.forward(merged), present: att.present };
   }
 }
@@ -171,9 +172,25 @@ function concatAttention(q: Tensor, k: Tensor, v: Tensor, past: KvCache | null, 
  * their own values. present is only the new keys/values (B, Hkv, 1, T, D).
  */
 function slotAttention(q: Tensor, k: Tensor, v: Tensor, past: SlotCache, mask: Tensor): { out: Tensor; present: KvCache } {
+  const t = q.shape[3];
+  if (t === 1) return singleTokenSlotAttention(q, k, v, past, mask);
   const scores = concat([q.matmul(keysLast(past.k)), q.matmul(keysLast(k))], -1).add(mask); // (B, Hkv, rep, T, C+T)
   const p = scores.softmax(-1);
   const out = p.gather(past.pastIndex, -1).matmul(past.v).add(p.gather(past.newIndex, -1).matmul(v)); // (B, Hkv, rep, T, D)
+  return { out, present: { k, v } };
+}
+
+/**
+ * slotAttention for a graph built with one new token per row (T = 1 statically), the shape of
+ * every decode step after the prefill: the new key's score and value are a dot product and a
+ * broadcast product instead of B·H one-element matmuls, and the two probability blocks are the
+ * scores' last column and the rest (Slices) instead of Gathers over index vectors.
+ */
+function singleTokenSlotAttention(q: Tensor, k: Tensor, v: Tensor, past: SlotCache, mask: Tensor): { out: Tensor; present: KvCache } {
+  const scores = concat([q.matmul(keysLast(past.k)), q.mul(k).sum([-1], true)], -1).add(mask); // (B, Hkv, rep, 1, C+1)
+  const p = scores.softmax(-1);
+  const last = Number.MAX_SAFE_INTEGER;
+  const out = p.slice([0], [-1], [-1]).matmul(past.v).add(p.slice([-1], [last], [-1]).mul(v)); // (B, Hkv, rep, 1, D)
   return { out, present: { k, v } };
 }
 

@@ -6,7 +6,7 @@ import { createRuntime, type Runtime } from '../runtime/runtime';
 import { gradCheck } from '../testing/grad-check';
 import '../testing/all-close';
 import { applyRotary, attention, causalMask, crossEntropy, rmsNorm, ropeTables, silu, swiglu } from './composite';
-import { constant, input } from './tensor';
+import { concat, constant, input } from './tensor';
 import { grad } from '../autodiff/backward';
 
 const rng = new Rng(99);
@@ -144,5 +144,19 @@ describe('symbolic shapes through attention', () => {
       expect(out.o.shape).toEqual([b, 4, t, 2]);
       expect(out.gq.shape).toEqual([b, 4, t, 2]);
     }
+  });
+
+  it("slices inside a concatenated dim's static tail keep the shape known: 'C+2' → 'C', 'C+1', 2", async () => {
+    const joined = concat([input('a', ['B', 'C']), input('b', ['B', 2])], 1); // (B, C+2)
+    expect(joined.shape).toEqual(['B', 'C+2']);
+    expect(joined.slice([0], [-2], [1]).shape).toEqual(['B', 'C']);
+    expect(joined.slice([0], [-1], [1]).shape).toEqual(['B', 'C+1']);
+    expect(joined.slice([-2], [Number.MAX_SAFE_INTEGER], [1]).shape).toEqual(['B', 2]);
+    expect(() => joined.slice([0], [-3], [1])).toThrow(/slice \[0, -3\) of symbolic dim C\+2 needs a static dim/);
+    expect(() => joined.slice([1], [Number.MAX_SAFE_INTEGER], [1])).toThrow(/needs a static dim/);
+    const g = await rt.compile({ head: joined.slice([0], [-2], [1]).add(input('a', ['B', 'C'])), tail: joined.slice([-2], [Number.MAX_SAFE_INTEGER], [1]) });
+    const out = await g.run({ a: hostTensor('float32', [1, 3], [1, 2, 3]), b: hostTensor('float32', [1, 2], [7, 8]) });
+    expect([...out.head.data]).toEqual([2, 4, 6]);
+    expect([...out.tail.data]).toEqual([7, 8]);
   });
 });

@@ -54,6 +54,11 @@ function sliceDim(op: string, d: Dim, start: number, end: number, step: number):
   if (step !== 1 && step !== -1 && typeof d !== 'number') fail(op, `step ${step} on symbolic dim ${d}`);
   if (typeof d !== 'number') {
     if (start === 0 && end >= Number.MAX_SAFE_INTEGER && step === 1) return d;
+    // A concatenated dim 'A+k' ends in k static entries: slices inside that tail are known.
+    const tail = /^(.+)\+(\d+)$/.exec(d);
+    const k = tail ? Number(tail[2]) : 0;
+    if (tail && step === 1 && start < 0 && -start <= k && end >= Number.MAX_SAFE_INTEGER) return -start;
+    if (tail && step === 1 && start === 0 && end < 0 && -end <= k) return -end === k ? tail[1] : `${tail[1]}+${k + end}`;
     return fail(op, `slice [${start}, ${end}) of symbolic dim ${d} needs a static dim`);
   }
   const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);

@@ -27,6 +27,16 @@ describe('emitModel', () => {
     expect(graph.initializer.some((t) => t.dims.join() === '2' && t.dataType === 1)).toBe(true);
   });
 
+  it('emits a Transpose that moves only size-1 axes as a Reshape (no copy), and any other as a Transpose', () => {
+    const x = input('x', ['B', 1, 4, 1, 8]);
+    const ops = (y: ReturnType<typeof input>) => ModelProto.decode(toOnnxModel({ y })).graph!.node.map((n) => n.opType).filter((op) => op !== 'Identity'); // Identity names the output
+    expect(ops(x.transpose([0, 2, 1, 3, 4]))).toEqual(['Reshape']); // (B, 4, 1, 1, 8): B, 4, 8 keep their order
+    expect(ops(x.transpose([0, 2, 3, 4, 1]))).toEqual(['Reshape']);
+    expect(ops(x.transpose([0, 4, 1, 3, 2]))).toEqual(['Transpose']); // 8 before 4: elements move
+    expect(ops(x.transpose([2, 0, 1, 3, 4]))).toEqual(['Transpose']); // 4 before B
+    expect(ops(input('t', ['B', 'T', 4, 1, 8]).transpose([0, 2, 3, 1, 4]))).toEqual(['Transpose']); // T may be > 1
+  });
+
   it('refuses an output named like an input', () => {
     const x = input('x', [2]);
     expect(() => toOnnxModel({ x: x.mul(2) })).toThrow(/output 'x' has the name of a graph input/);

@@ -39,6 +39,30 @@ const reduce = (opType: string): Emitter<any> => (t, p: OpParams<'ReduceSum'>, c
   opType, inputs: [c.name(t.src[0]), c.ints(p.axes)], attrs: [attrInt('keepdims', p.keepdims ? 1 : 0)],
 });
 
+/** The Reshape target as constants (0 = copy the input's dim, −1 = the one unknown), or null when it needs the input's runtime shape. */
+function constantReshapeTarget(from: readonly Dim[], shape: readonly Dim[]): number[] | null {
+  let holes = 0;
+  const target = shape.map((d, i) => {
+    if (typeof d === 'number') return d;
+    if (from[i] === d) return 0;
+    holes++;
+    return -1;
+  });
+  return holes <= 1 ? target : null;
+}
+
+/**
+ * A Transpose that moves only size-1 axes leaves every element where it was, so it is emitted as a
+ * Reshape, which ORT runs without a copy (a decode step's (B, 1, H, 1, D) → (B, H, 1, 1, D) head
+ * split, ~20 copies per token otherwise). Only when the target needs no runtime shape.
+ */
+function unitTranspose(t: Tensor, perm: readonly number[]): number[] | null {
+  const from = t.src[0].shape;
+  const kept = perm.filter((axis) => from[axis] !== 1);
+  if (kept.some((axis, i) => i > 0 && axis < kept[i - 1])) return null;
+  return constantReshapeTarget(from, t.shape);
+}
+
 /**
  * Reshape target as ONNX wants it: numbers stay, a symbolic dim equal to the input's dim at the
  * same position becomes 0 ("copy"), and one remaining unknown becomes -1. When several symbolic
@@ -46,14 +70,8 @@ const reduce = (opType: string): Emitter<any> => (t, p: OpParams<'ReduceSum'>, c
  */
 function reshapeTarget(t: Tensor, shape: Dim[], c: Ctx): string {
   const from = t.src[0].shape;
-  let holes = 0;
-  const simple = shape.map((d, i) => {
-    if (typeof d === 'number') return d;
-    if (from[i] === d) return 0;
-    holes++;
-    return -1;
-  });
-  if (holes <= 1) return c.ints(simple);
+  const simple = constantReshapeTarget(from, shape);
+  if (simple) return c.ints(simple);
   let unknown = 0;
   const parts = shape.map((d) => {
     if (typeof d === 'number') return c.ints([d]);
@@ -85,7 +103,11 @@ export const emitters: { [K in OpKind]: Emitter<K> } = {
     opType: 'Expand',
     inputs: [c.name(t.src[0]), t.src.length === 2 ? c.shapeOf(t.src[1]) : c.ints(p.shape.map((d) => (typeof d === 'number' ? d : 1)))],
   }),
-  Transpose: (t, p, c) => ({ opType: 'Transpose', inputs: [c.name(t.src[0])], attrs: [attrInts('perm', p.perm)] }),
+  Transpose: (t, p, c) => {
+    const reshape = unitTranspose(t, p.perm);
+    if (reshape) return { opType: 'Reshape', inputs: [c.name(t.src[0]), c.ints(reshape)] };
+    return { opType: 'Transpose', inputs: [c.name(t.src[0])], attrs: [attrInts('perm', p.perm)] };
+  },
   Slice: (t, p, c) => ({ opType: 'Slice', inputs: [c.name(t.src[0]), c.ints(p.starts), c.ints(p.ends), c.ints(p.axes), c.ints(p.steps)] }),
   Pad: (t, p, c) => ({ opType: 'Pad', inputs: [c.name(t.src[0]), c.ints(p.pads)] }),
   Concat: (t, p, c) => ({ opType: 'Concat', inputs: t.src.map(c.name), attrs: [attrInt('axis', p.axis)] }),

@@ -140,6 +140,25 @@ describe('constants (pre-packed initializers)', () => {
   });
 });
 
+describe('bounded spinning (CompileOptions.spinMicros)', () => {
+  it('is part of the session key, computes the same, and rejects a value that is not a whole number of µs', async () => {
+    const spinning = createRuntime({ intraOpThreads: 2 });
+    try {
+      const build = () => ({ y: input('x', [64, 64]).matmul(input('x', [64, 64])) });
+      const x = hostTensor('float32', [64, 64], Float32Array.from({ length: 64 * 64 }, (_, i) => (i % 7) - 3));
+      const sleeping = await spinning.compile(build());
+      const spun = await spinning.compile(build(), { spinMicros: 1000 });
+      expect(spun).not.toBe(sleeping);
+      expect(await spinning.compile(build(), { spinMicros: 1000 })).toBe(spun);
+      expect((await spun.run({ x })).y.data).toEqual((await sleeping.run({ x })).y.data);
+      await expect(spinning.compile(build(), { spinMicros: -1 })).rejects.toThrow(/spinMicros must be a non-negative integer, got -1/);
+      await expect(spinning.compile(build(), { spinMicros: 0.5 })).rejects.toThrow(/spinMicros/);
+    } finally {
+      await spinning.release();
+    }
+  });
+});
+
 describe('allocated tensors and writeInto', () => {
   it('outputs written into an allocated tensor at an offset stay in the worker and feed later runs', async () => {
     const { cache } = await rt.allocate({ cache: { dtype: 'float32', shape: [2, 4, 3] } });

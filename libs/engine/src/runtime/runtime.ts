@@ -65,6 +65,14 @@ export interface CompileOptions {
    * identity of each tensor's data, so pass the same arrays to get the cached session back.
    */
   constants?: Record<string, HostTensor>;
+  /**
+   * Let the session's idle intra-op threads spin this many microseconds before they sleep, even
+   * when the runtime does not spin. For latency-bound graphs run back to back (a decode step: ~180
+   * tiny ops, then a worker round trip of well under a millisecond): waking a sleeping thread for
+   * each parallel op costs more than the op. Bounded, so a busy machine loses at most this much
+   * CPU per idle gap instead of a spinning thread's whole time slice. Ignored when the runtime spins.
+   */
+  spinMicros?: number;
 }
 
 let nextWeightId = 0;
@@ -246,10 +254,12 @@ export class Runtime {
   compile(outputs: Record<string, Tensor>, opts: CompileOptions = {}): Promise<CompiledGraph> {
     const names = Object.keys(outputs).sort();
     const constants = Object.entries(opts.constants ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
-    const key = fnvKey([...names.map((n) => `${n}=${outputs[n].hash()}`), ...constants.map(([n, t]) => `const ${n}#${constantId(t)}`)].join(';'));
+    const spin = opts.spinMicros ?? 0;
+    if (!Number.isInteger(spin) || spin < 0) return Promise.reject(new RangeError(`compile: spinMicros must be a non-negative integer, got ${spin}`));
+    const key = fnvKey([...names.map((n) => `${n}=${outputs[n].hash()}`), ...constants.map(([n, t]) => `const ${n}#${constantId(t)}`), `spin ${spin}`].join(';'));
     let compiled = this.cache.get(key);
     if (!compiled) {
-      compiled = this.create(key, outputs, opts.constants ?? {});
+      compiled = this.create(key, outputs, opts.constants ?? {}, spin);
       this.cache.set(key, compiled);
       compiled.catch(() => this.cache.delete(key));
       return compiled;
@@ -257,10 +267,10 @@ export class Runtime {
     return compiled.then((g) => (g.refs++, g));
   }
 
-  private async create(key: string, outputs: Record<string, Tensor>, constants: Record<string, HostTensor>): Promise<CompiledGraph> {
+  private async create(key: string, outputs: Record<string, Tensor>, constants: Record<string, HostTensor>, spinMicros: number): Promise<CompiledGraph> {
     const { model, inputs: allInputs, usesFloat64 } = emitModel(outputs);
     const inputs = bakeConstants(model, allInputs, constants);
-    const options = { provider: this.provider, intraOpThreads: this.intraOpThreads, spinning: this.spinning, profile: this.profile, optimization: usesFloat64 ? 'basic' : 'all' };
+    const options = { provider: this.provider, intraOpThreads: this.intraOpThreads, spinning: this.spinning, spinMicros, profile: this.profile, optimization: usesFloat64 ? 'basic' : 'all' };
     // Without constants the model bytes are small and kept (copied per load) so more workers can
     // load the graph later; with constants they hold the weights, so they are encoded per load
     // (the proto only points at the caller's arrays) and moved to the worker.

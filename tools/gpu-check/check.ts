@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
 import { adamw, availableProviders, buildTrainStep, createRuntime, crossEntropy, hostTensor, input, Rng, toOnnxModel, type HostTensor, type Provider, type Runtime, type Tensor } from '@seal/engine';
 import {
-  allTargets,
+  PROJECTION_MODULES,
   benchConfig,
   benchDecode,
   initLoraAdapter,
@@ -103,7 +103,7 @@ function forwardGraph(config: ModelConfig): Record<string, Tensor> {
 
 /** The LoRA train-step graph (r 8 on every linear, AdamW) as trainLora builds it. */
 function trainGraph(config: ModelConfig): Record<string, Tensor> {
-  const targets = new Set(initLoraAdapter(config, { r: 8, alpha: 16, targetModules: allTargets }, 0).pairs.keys());
+  const targets = new Set(initLoraAdapter(config, { r: 8, alpha: 16, targetModules: [...PROJECTION_MODULES] }, 0).pairs.keys());
   const model = new Llama(config, { r: 8, targets });
   const trainable = Object.fromEntries([...model.loraInputs].filter(([n]) => n !== 'lora.scale'));
   const d = config.headDim;
@@ -131,7 +131,7 @@ async function strictPlacement(provider: Provider, outputs: Record<string, Tenso
 /** LoRA SFT on random tokens (batch 4): median step ms after one warm-up step, and every step's loss. */
 async function timedTraining(lm: LanguageModel): Promise<Json> {
   const examples = randomIds(lm.config.vocabSize, 4, seqLen, 1).map((ids) => ({ inputIds: ids, labels: ids }));
-  const adapter = initLoraAdapter(lm.config, { r: 8, alpha: 16, targetModules: allTargets }, 0);
+  const adapter = initLoraAdapter(lm.config, { r: 8, alpha: 16, targetModules: [...PROJECTION_MODULES] }, 0);
   const times: number[] = [];
   const losses: number[] = [];
   let last = performance.now();

@@ -12,8 +12,7 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InProcessTeacher } from '@seal/coordinator/in-process';
-import { ALL_PROJECTIONS } from '@seal/coordinator';
-import { generate } from '@seal/model';
+import { generate, PROJECTION_MODULES } from '@seal/model';
 import { isSelfEditStyle, loadPretrained, readModelWorld, selfEditPrompt } from '@seal/tasks';
 import { factChecker } from './fact-check';
 
@@ -63,7 +62,7 @@ try {
     idempotencyKey: `gold-reward-${[values.select, values.passages, values.k, values.lr, values.epochs, values.rank, style].join('-')}`,
     baseCheckpoint: (await teacher.info()).baseCheckpoint,
     pairs,
-    sft: { rank, alpha: 2 * rank, dropout: 0, targets: [...ALL_PROJECTIONS], lr: Number(values.lr), epochs: Number(values.epochs), batchSize: 2, schedule: 'linear', warmup: 0, lossMask: 'completion' },
+    sft: { rank, alpha: 2 * rank, dropout: 0, targets: [...PROJECTION_MODULES], lr: Number(values.lr), epochs: Number(values.epochs), batchSize: 2, schedule: 'linear', warmup: 0, lossMask: 'completion' },
     merge: true,
     seed: 0,
   });

@@ -9,6 +9,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { invalidArgument } from './errors';
 import { PROMPT_STYLES } from './roles';
+import { PROJECTION_MODULES } from '@seal/model';
 import { sha256Hex } from './seeds';
 
 // ---------------------------------------------------------------------------------------------
@@ -16,7 +17,6 @@ import { sha256Hex } from './seeds';
 // ---------------------------------------------------------------------------------------------
 
 /** Every linear of a Llama block, in HF's names: the M-step's default LoRA targets. */
-export const ALL_PROJECTIONS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
 const positiveInt = () => z.number().int().positive();
 
@@ -24,7 +24,7 @@ const positiveInt = () => z.number().int().positive();
 function sftSchema(defaults: {
   rank: number;
   alpha: number;
-  targets: string[];
+  targets: (typeof PROJECTION_MODULES)[number][];
   lr: number;
   epochs: number;
   batchSize: number;
@@ -34,7 +34,7 @@ function sftSchema(defaults: {
     rank: positiveInt().default(defaults.rank),
     alpha: z.number().positive().default(defaults.alpha),
     dropout: z.number().min(0).lt(1).default(0),
-    targets: z.array(z.enum(ALL_PROJECTIONS)).min(1).default(() => [...defaults.targets]),
+    targets: z.array(z.enum(PROJECTION_MODULES)).min(1).default(() => [...defaults.targets]),
     lr: z.number().positive().max(1).default(defaults.lr),
     epochs: positiveInt().default(defaults.epochs),
     batchSize: positiveInt().default(defaults.batchSize),
@@ -107,7 +107,7 @@ export const RunConfigSchema = z.strictObject({
   mstep: z
     .strictObject({
       /** reference: LoRA r 64 / α 128 on all projections, lr 3e-4, 2 epochs, merged. */
-      sft: sftSchema({ rank: 16, alpha: 32, targets: ALL_PROJECTIONS, lr: 3e-4, epochs: 2, batchSize: 2, lossMask: 'completion' }).prefault({}),
+      sft: sftSchema({ rank: 16, alpha: 32, targets: [...PROJECTION_MODULES], lr: 3e-4, epochs: 2, batchSize: 2, lossMask: 'completion' }).prefault({}),
       merge: z.boolean().default(true),
     })
     .prefault({}),

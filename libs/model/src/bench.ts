@@ -3,7 +3,7 @@ import { hostTensor, input, Rng, type Runtime } from '@seal/engine';
 import type { Checkpoint } from './checkpoint';
 import { parseConfig, type ModelConfig } from './config';
 import { generate } from './generate';
-import { linearSpecs, paramSpecs } from './hf-names';
+import { linearSpecs, paramSpecs, PROJECTION_MODULES } from './hf-names';
 import { LanguageModel } from './language-model';
 import { initLoraAdapter } from './peft';
 import type { HostTensor } from './safetensors';
@@ -16,8 +16,6 @@ export const benchShapes = {
   S: { hidden_size: 256, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 688, vocab_size: 2048 },
   M: { hidden_size: 512, num_hidden_layers: 8, num_attention_heads: 8, intermediate_size: 1376, vocab_size: 4096 },
 } as const;
-
-export const allTargets = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'];
 
 export function benchConfig(size: BenchSize): ModelConfig {
   return parseConfig({ architectures: ['LlamaForCausalLM'], ...benchShapes[size], max_position_embeddings: 512, rms_norm_eps: 1e-5, rope_theta: 10000 }, `bench ${size}`);
@@ -54,7 +52,12 @@ export function loraTrainFlops(config: ModelConfig, batch: number, seqLen: numbe
   return 2 * f.weights + 3 * f.attention;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The median of the finite values (mean of the middle two for an even count); NaN when there are none. */
+export function median(xs: readonly number[]): number {
+  const sorted = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 
 export interface TrainBench {
   msPerStep: number;
@@ -70,7 +73,7 @@ export async function benchTraining(lm: LanguageModel, o: { batch: number; seqLe
     const ids = Array.from({ length: o.seqLen }, () => Math.floor(rng.uniform() * lm.config.vocabSize));
     return { inputIds: ids, labels: ids };
   });
-  const adapter = initLoraAdapter(lm.config, { r: o.rank, alpha: 2 * o.rank, targetModules: allTargets }, 0);
+  const adapter = initLoraAdapter(lm.config, { r: o.rank, alpha: 2 * o.rank, targetModules: [...PROJECTION_MODULES] }, 0);
   const times: number[] = [];
   let last = performance.now();
   await trainLora(lm, adapter, examples, {
@@ -120,7 +123,7 @@ export async function benchMatMul(runtime: Runtime, n = 1024, runs = 10): Promis
  */
 export async function benchAdapterMemory(lm: LanguageModel, count = 16, rank = 8): Promise<{ rssOneMiB: number; rssManyMiB: number; ratio: number }> {
   const ids = [Array.from({ length: 64 }, (_, i) => i % lm.config.vocabSize)];
-  const adapters = Array.from({ length: count }, (_, i) => initLoraAdapter(lm.config, { r: rank, alpha: 2 * rank, targetModules: allTargets }, i));
+  const adapters = Array.from({ length: count }, (_, i) => initLoraAdapter(lm.config, { r: rank, alpha: 2 * rank, targetModules: [...PROJECTION_MODULES] }, i));
   await lm.logits(ids, adapters[0]);
   const rssOne = process.memoryUsage().rss;
   for (const adapter of adapters) await lm.logits(ids, adapter);

@@ -33,6 +33,9 @@ export class WeightLoadError extends Error {
   override name = 'WeightLoadError';
 }
 
+/** PEFT `target_modules` names of every linear in a Llama/Qwen2 layer ("all projections"). */
+export const PROJECTION_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+
 /** Every linear of the model in a fixed order (layer-major), the unit LoRA attaches to. */
 export function linearSpecs(config: ModelConfig): LinearSpec[] {
   const { hiddenSize: d, intermediateSize: ff, numHeads: h, numKvHeads: kv, headDim: hd } = config;

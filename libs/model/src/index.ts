@@ -10,7 +10,7 @@ export {
   writeSafetensors,
 } from './safetensors';
 export type { FloatDtype, HostTensor, TensorInfo, TensorSource } from './safetensors';
-export { linearSpecs, loadParams, paramSpecs, toHfTensors, WeightLoadError } from './hf-names';
+export { linearSpecs, loadParams, paramSpecs, PROJECTION_MODULES, toHfTensors, WeightLoadError } from './hf-names';
 export type { LinearSpec, ParamSpec } from './hf-names';
 export { loadCheckpoint, saveCheckpoint } from './checkpoint';
 export type { Checkpoint, SaveCheckpointOptions } from './checkpoint';
@@ -55,5 +55,5 @@ export { generate, leftPad } from './generate';
 export type { GenerateOptions, Generation } from './generate';
 export { trainFull, trainLora, TrainingError } from './sft';
 export type { ScheduleKind, SftOptions, SftResult } from './sft';
-export { allTargets, benchAdapterMemory, benchConfig, benchDecode, benchMatMul, benchShapes, benchTraining, forwardFlops, loraTrainFlops, randomCheckpoint } from './bench';
+export { benchAdapterMemory, benchConfig, benchDecode, benchMatMul, benchShapes, benchTraining, forwardFlops, loraTrainFlops, median, randomCheckpoint } from './bench';
 export type { BenchSize, TrainBench } from './bench';

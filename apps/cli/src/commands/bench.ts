@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRuntime } from '@seal/engine';
-import { benchAdapterMemory, benchConfig, benchDecode, benchMatMul, benchTraining, LanguageModel, randomCheckpoint, type BenchSize } from '@seal/model';
+import { benchAdapterMemory, benchConfig, benchDecode, benchMatMul, benchTraining, LanguageModel, median, randomCheckpoint, type BenchSize } from '@seal/model';
 
 interface BenchOptions {
   sizes: string;
@@ -28,11 +28,6 @@ function torchReference(size: BenchSize, threads: number, steps: number, decode:
   return JSON.parse(res.stdout.trim().split('\n').pop()!);
 }
 
-const median = (xs: number[]) => {
-  const sorted = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length === 0 ? NaN : sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const fmt = (xs: number[], digits = 1) => xs.map((x) => x.toFixed(digits)).join(' / ');
 
 /**

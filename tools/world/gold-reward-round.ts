@@ -2,7 +2,7 @@
  * @file `node --import tsx tools/world/gold-reward-round.ts MODEL_DIR OUT_DIR [--passages 48] [--k 4]
  * [--select gold|first] [--lr 3e-3] [--epochs 3] [--rank 16] [--style implications-long]`: one
  * ReST-EM round with a perfect reward, to ask what the M-step can do when selection is not the
- * problem. K self-edits per RL-train passage are sampled as the teacher samples them, each scored by
+ * problem. K self-edits per RL-train passage are sampled by the teacher role as a run's E-step does, each scored by
  * the world's ground truth (implied facts right − wrong) instead of an inner-loop evaluation; the best
  * per passage (`first`: the first, i.e. no selection) trains the teacher with the M-step's LoRA SFT,
  * merged. Prints the scores and the new checkpoint's folder (world.json and inner_loop.json copied
@@ -12,8 +12,9 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InProcessTeacher } from '@seal/coordinator/in-process';
-import { generate, PROJECTION_MODULES } from '@seal/model';
-import { isSelfEditStyle, loadPretrained, readModelWorld, selfEditPrompt } from '@seal/tasks';
+import type { KnowledgeContext } from '@seal/coordinator';
+import { PROJECTION_MODULES } from '@seal/model';
+import { isSelfEditStyle, readModelWorld } from '@seal/tasks';
 import { factChecker } from './fact-check';
 
 const { values, positionals } = parseArgs({
@@ -36,31 +37,37 @@ if (!modelDir || !outDir || !['gold', 'first'].includes(values.select!) || !isSe
 const { world } = readModelWorld(modelDir);
 const facts = factChecker(world);
 const passages = world.splits['rl-train'].slice(0, Number(values.passages));
-const lm = loadPretrained(modelDir, 2);
-const pairs: { prompt: string; completion: string }[] = [];
-const all: number[] = [], kept: number[] = [];
-for (const [i, p] of passages.entries()) {
-  const prompt = selfEditPrompt(p.record, style);
-  const ids = lm.tokenizer!.encode(prompt);
-  const candidates: { completion: string; score: number }[] = [];
-  for (let k = 0; k < Number(values.k); k++) {
-    const out = await generate(lm, [ids], { temperature: 1, topP: 0.95, maxNewTokens: 160, seed: 77_000 + 1000 * i + k });
-    candidates.push({ completion: out.texts[0]!, score: facts.impliedScore(p.person, out.texts[0]!) });
-  }
-  const pick = values.select === 'gold' ? candidates.reduce((a, b) => (b.score > a.score ? b : a)) : candidates[0]!;
-  all.push(...candidates.map((c) => c.score));
-  kept.push(pick.score);
-  pairs.push({ prompt, completion: pick.completion });
-}
-await lm.release();
+const contexts: KnowledgeContext[] = passages.map((p, i) => {
+  const id = `train-${String(i).padStart(4, '0')}`;
+  return { kind: 'knowledge', id, title: p.record.title, context: p.record.context, questions: p.record.questions.map((q, j) => ({ id: `${id}-q${j}`, question: q.question, answer: q.answer })) };
+});
+const personOf = new Map(contexts.map((c, i) => [c.id, passages[i]!.person]));
 
 const teacher = new InProcessTeacher({ modelDir, storeDir: outDir });
 try {
+  // Sampled exactly as the run's E-step samples them: the teacher role, its prompts and per-edit seeds.
+  const candidates = new Map<string, { prompt: string; completion: string; score: number }[]>();
+  const checkpoint = (await teacher.info()).baseCheckpoint;
+  const sampling = { temperature: 1, topP: 0.95, maxNewTokens: 160 };
+  for await (const edit of teacher.generateSelfEdits({ checkpoint, contexts, promptStyle: style, count: Number(values.k), sampling, seed: 77 })) {
+    const list = candidates.get(edit.passageId) ?? [];
+    list[edit.index] = { prompt: edit.prompt, completion: edit.completion, score: facts.impliedScore(personOf.get(edit.passageId)!, edit.completion) };
+    candidates.set(edit.passageId, list);
+  }
+  const pairs: { prompt: string; completion: string }[] = [];
+  const all: number[] = [], kept: number[] = [];
+  for (const c of contexts) {
+    const list = candidates.get(c.id)!;
+    const pick = values.select === 'gold' ? list.reduce((a, b) => (b.score > a.score ? b : a)) : list[0]!;
+    all.push(...list.map((x) => x.score));
+    kept.push(pick.score);
+    pairs.push({ prompt: pick.prompt, completion: pick.completion });
+  }
   const rank = Number(values.rank);
   const ref = await teacher.update({
     // Every setting is in the key: the teacher answers a repeated key with its first result.
     idempotencyKey: `gold-reward-${[values.select, values.passages, values.k, values.lr, values.epochs, values.rank, style].join('-')}`,
-    baseCheckpoint: (await teacher.info()).baseCheckpoint,
+    baseCheckpoint: checkpoint,
     pairs,
     sft: { rank, alpha: 2 * rank, dropout: 0, targets: [...PROJECTION_MODULES], lr: Number(values.lr), epochs: Number(values.epochs), batchSize: 2, schedule: 'linear', warmup: 0, lossMask: 'completion' },
     merge: true,

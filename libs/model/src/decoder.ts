@@ -19,18 +19,18 @@ export const slotNames = {
  */
 export const GROW_SLOTS = 64;
 
-/**
- * One batch's decoding state: a KV cache of up to `capacity` slots per row, held in a worker. Each
- * step feeds only the new tokens; the graph returns the new keys/values, which the worker writes
- * into the next slots, so the cache never crosses the thread boundary and is never copied whole
- * per step. Call close() when done (generate does, also on errors).
- */
 /** A compiled slot-cache graph and the feeds it gets every step: frozen weights unless baked in, and the adapter. */
 export interface DecodeGraph {
   readonly graph: CompiledGraph;
   readonly fixedFeeds: Record<string, Feed>;
 }
 
+/**
+ * One batch's decoding state: a KV cache of up to `capacity` slots per row, held in a worker. Each
+ * step feeds only the new tokens; the graph returns the new keys/values, which the worker writes
+ * into the next slots, so the cache never crosses the thread boundary and is never copied whole
+ * per step. Call close() when done (generate does, also on errors).
+ */
 export class Decoder {
   private filled = 0;
   private history: number[][];

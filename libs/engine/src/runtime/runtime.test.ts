@@ -140,6 +140,21 @@ describe('constants (pre-packed initializers)', () => {
   });
 });
 
+describe('shared sessions', () => {
+  it('a graph compiled again while its last holder releases it stays usable by the new holder', async () => {
+    // Two models of one architecture share structurally equal graphs; a student releases an old
+    // model while the new one compiles (in-process-student.ts).
+    const build = () => ({ y: input('x', [2]).mul(3) });
+    const a = await rt.compile(build());
+    const pending = rt.compile(build()); // counted now, before it settles
+    await a.release();
+    const b = await pending;
+    expect((await b.run({ x: hostTensor('float32', [2], [1, 2]) })).y).toBeAllClose([3, 6]);
+    await b.release();
+    await expect(b.run({ x: hostTensor('float32', [2], [1, 2]) })).rejects.toThrow(/was released/);
+  });
+});
+
 describe('bounded spinning (CompileOptions.spinMicros)', () => {
   it('is part of the session key, computes the same, and rejects a value that is not a whole number of µs', async () => {
     const spinning = createRuntime({ intraOpThreads: 2 });

@@ -101,8 +101,6 @@ export interface GraphInputInfo {
 
 export class CompiledGraph {
   private released = false;
-  /** compile() calls that returned this graph and have not released it. */
-  refs = 1;
 
   /** Workers holding (or loading) a session of this graph; a settled load is replaced by `true`. */
   private readonly replicas = new Map<SessionWorker, Promise<unknown> | true>();
@@ -218,9 +216,8 @@ export class CompiledGraph {
   /** Drops one reference; the session is freed when the last holder releases it. */
   async release(): Promise<void> {
     if (this.released) return;
-    if (--this.refs > 0) return;
+    if (!this.runtime.unref(this.key)) return;
     this.released = true;
-    this.runtime.forget(this.key);
     await Promise.all([...this.replicas.keys()].map((w) => {
       w.load--;
       return w.request({ kind: 'release', key: this.key });
@@ -234,7 +231,12 @@ export class Runtime {
   readonly spinning: boolean;
   readonly profile: string | undefined;
   private readonly pool: WorkerPool;
-  private readonly cache = new Map<string, Promise<CompiledGraph>>();
+  /**
+   * Compiled graphs by key, with the number of compile() calls that returned each and have not
+   * released it. Counted when compile() is called, not when its promise settles: a holder releasing
+   * the last reference in between would otherwise free a session the new caller is about to run.
+   */
+  private readonly cache = new Map<string, { graph: Promise<CompiledGraph>; refs: number }>();
   /** Allocated tensors (Runtime.allocate) by ref: each lives in exactly one worker. */
   private readonly pinned = new Map<string, SessionWorker>();
 
@@ -257,14 +259,16 @@ export class Runtime {
     const spin = opts.spinMicros ?? 0;
     if (!Number.isInteger(spin) || spin < 0) return Promise.reject(new RangeError(`compile: spinMicros must be a non-negative integer, got ${spin}`));
     const key = fnvKey([...names.map((n) => `${n}=${outputs[n].hash()}`), ...constants.map(([n, t]) => `const ${n}#${constantId(t)}`), `spin ${spin}`].join(';'));
-    let compiled = this.cache.get(key);
-    if (!compiled) {
-      compiled = this.create(key, outputs, opts.constants ?? {}, spin);
-      this.cache.set(key, compiled);
-      compiled.catch(() => this.cache.delete(key));
-      return compiled;
+    let entry = this.cache.get(key);
+    if (!entry) {
+      const created = { graph: this.create(key, outputs, opts.constants ?? {}, spin), refs: 0 };
+      created.graph.catch(() => {
+        if (this.cache.get(key) === created) this.cache.delete(key);
+      });
+      this.cache.set(key, (entry = created));
     }
-    return compiled.then((g) => (g.refs++, g));
+    entry.refs++;
+    return entry.graph;
   }
 
   private async create(key: string, outputs: Record<string, Tensor>, constants: Record<string, HostTensor>, spinMicros: number): Promise<CompiledGraph> {
@@ -407,8 +411,13 @@ export class Runtime {
   }
 
   /** @internal called by CompiledGraph.release */
-  forget(key: string): void {
+  /** @internal One holder of graph `key` let go; true when it was the last (the session is then freed). */
+  unref(key: string): boolean {
+    const entry = this.cache.get(key);
+    if (!entry) return true; // the runtime ended and dropped every entry
+    if (--entry.refs > 0) return false;
     this.cache.delete(key);
+    return true;
   }
 
   /** Ends every session and worker of this runtime. */

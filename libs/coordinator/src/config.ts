@@ -7,16 +7,14 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { PROJECTION_MODULES } from '@seal/model';
 import { invalidArgument } from './errors';
 import { PROMPT_STYLES } from './roles';
-import { PROJECTION_MODULES } from '@seal/model';
 import { sha256Hex } from './seeds';
 
 // ---------------------------------------------------------------------------------------------
 // Schema
 // ---------------------------------------------------------------------------------------------
-
-/** Every linear of a Llama block, in HF's names: the M-step's default LoRA targets. */
 
 const positiveInt = () => z.number().int().positive();
 

@@ -410,8 +410,7 @@ export class Runtime {
     return this.pool.all;
   }
 
-  /** @internal called by CompiledGraph.release */
-  /** @internal One holder of graph `key` let go; true when it was the last (the session is then freed). */
+  /** @internal (CompiledGraph.release) One holder of graph `key` let go; true when it was the last (the session is then freed). */
   unref(key: string): boolean {
     const entry = this.cache.get(key);
     if (!entry) return true; // the runtime ended and dropped every entry

@@ -10,7 +10,7 @@ export { createRuntime, Runtime, CompiledGraph, type RuntimeOptions, type GraphI
 export { availableProviders, ProviderUnavailableError, type Provider } from './runtime/providers';
 export { Rng } from './random';
 export {
-  silu, swiglu, rmsNorm, ropeTables, applyRotary, causalMask, attention, crossEntropy,
+  silu, swiglu, rmsNorm, ropeTables, applyRotary, rotaryEmbedding, causalMask, attention, crossEntropy,
   type AttentionOptions, type CrossEntropyOptions,
 } from './frontend/composite';
 export { adamw, sgd, type Optimizer, type AdamWConfig, type SgdConfig } from './optim/optimizer';

@@ -87,6 +87,15 @@ const cases: { [K in OpKind]: Case } = {
     inputs: [normal(4, 3), normal(2, 3)],
     build: (x, u) => node('ScatterND', [x, constant(ints([2, 1], [1, 3])), u], { reduction: 'none' }).mul(x),
   },
+  // ORT's kernel is float32 only; the op is linear in x, so a large step is exact up to float32 round-off.
+  RotaryEmbedding: {
+    inputs: [rng.normalTensor([2, 3, 8], 1, 'float32')],
+    build: (x) => {
+      const table = (f: (a: number) => number) => constant(hostTensor('float32', [5, 2], Array.from({ length: 10 }, (_, i) => f(0.3 * i + 0.1))));
+      return node('RotaryEmbedding', [x, constant(ints([2, 3], [4, 0, 2, 1, 1, 3])), table(Math.cos), table(Math.sin)], {});
+    },
+    eps: 4,
+  },
 };
 
 /** Extra cases for variants a single entry cannot cover. */

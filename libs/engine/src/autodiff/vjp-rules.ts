@@ -141,4 +141,7 @@ export const vjp: { [K in OpKind]: VjpRule<K> } = {
     if (out.params.reduction === 'add') return [g, null, dUpd];             // out = x + scatter(u): dx = g
     return [node('ScatterND', [g, idx, zerosLike(upd)], { reduction: 'none' }), null, dUpd]; // overwritten slots get none
   },
+  RotaryEmbedding: (g, { src: [, positions, cos, sin] }) => [                // a rotation: transposed = rotated by −θ
+    node('RotaryEmbedding', [g, positions, cos, sin.neg()], {}), null, null, null,
+  ],
 };

@@ -5,7 +5,7 @@ import { Rng } from '../random';
 import { createRuntime, type Runtime } from '../runtime/runtime';
 import { gradCheck } from '../testing/grad-check';
 import '../testing/all-close';
-import { applyRotary, attention, causalMask, crossEntropy, rmsNorm, ropeTables, silu, swiglu } from './composite';
+import { applyRotary, attention, causalMask, crossEntropy, rmsNorm, ropeTables, rotaryEmbedding, silu, swiglu } from './composite';
 import { concat, constant, input } from './tensor';
 import { grad } from '../autodiff/backward';
 
@@ -53,6 +53,30 @@ describe('composite gradients (float64 finite differences, error ≤ 1e-6)', () 
 });
 
 describe('composite values', () => {
+  it("rotaryEmbedding (ORT's contrib kernel) equals applyRotary at each row's own position", async () => {
+    const [b, t, h, d] = [2, 3, 2, 8];
+    const { cos, sin } = ropeTables(6, d);
+    const positions = [[5, 0, 2], [1, 1, 4]];
+    const x = input('x', [b, t, h * d]);
+    // applyRotary on (B, H, T, D) with each (b, t)'s table row gathered out of the (6, D) tables.
+    const rows = constant(hostTensor('int64', [b, t], positions.flat()));
+    const pick = (table: typeof cos) => constant(table).gather(rows).reshape([b, 1, t, d]);
+    const heads = x.reshape([b, t, h, d]).transpose([0, 2, 1, 3]);
+    const composite = applyRotary(heads, pick(cos), pick(sin)).transpose([0, 2, 1, 3]).reshape([b, t, h * d]);
+    const halfTable = (table: typeof cos) => constant(hostTensor('float32', [6, d / 2], Array.from({ length: 6 * d / 2 }, (_, i) => table.data[Math.floor(i / (d / 2)) * d + (i % (d / 2))] as number)));
+    const kernel = rotaryEmbedding(x, rows, halfTable(cos), halfTable(sin));
+    const g = await rt.compile({ composite, kernel });
+    const out = await g.run({ x: rng.normalTensor([b, t, h * d]) });
+    expect(out.kernel).toBeAllClose(Array.from(out.composite.data as Float32Array), { atol: 1e-6 });
+  });
+
+  it('rotaryEmbedding refuses tables that do not fit the head size, and non-(B, T) positions', () => {
+    const x = input('x', [2, 3, 12]);
+    const pos = input('pos', [2, 3], 'int64');
+    expect(() => rotaryEmbedding(x, pos, input('c', [8, 5]), input('s', [8, 5]))).toThrow(/RotaryEmbedding: needs float32 x/);
+    expect(() => rotaryEmbedding(x, input('p', [2], 'int64'), input('c', [8, 3]), input('s', [8, 3]))).toThrow(/positions must be int64 \(B, T\)/);
+  });
+
   it('cross-entropy equals the mean NLL over kept targets, and 0 when all are ignored', async () => {
     const logits = input('logits', [3, 2], 'float64');
     const t = input('t', [3], 'int64');

@@ -1,7 +1,7 @@
 /** @file Model-level ops written with primitives (so they differentiate for free): SiLU, SwiGLU, RMSNorm, RoPE, attention, cross-entropy. */
 import { hostTensor, type DType, type HostTensor } from '../ir/dtype';
 import { ShapeError, fmt } from '../ir/shape';
-import { constant, where, type Tensor } from './tensor';
+import { constant, node, where, type Tensor } from './tensor';
 
 /** silu(x) = x·σ(x). */
 export function silu(x: Tensor): Tensor {
@@ -59,6 +59,17 @@ function rotateHalf(x: Tensor): Tensor {
 /** x·cos + rotate_half(x)·sin, x (B, H, T, D), cos/sin (T, D) or anything broadcastable to x. */
 export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   return x.mul(cos).add(rotateHalf(x).mul(sin));
+}
+
+/**
+ * applyRotary as ORT's one contrib kernel (com.microsoft.RotaryEmbedding), float32 only: x (B, T,
+ * H·D) before the head split; row b, t is rotated by the table row `positions[b][t]` of cos/sin
+ * (N, D/2), each holding one half of applyRotary's duplicated table. Every position must be < N
+ * (ORT does not check). A decode step's q and k each become one node instead of Split, Concat, two
+ * Muls and an Add; its gradient is the same kernel with −sin.
+ */
+export function rotaryEmbedding(x: Tensor, positions: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  return node('RotaryEmbedding', [x, positions, cos, sin], {});
 }
 
 /** Additive causal mask (T, S): 0 where query i may see key j (j ≤ i + S − T), else −1e9. */

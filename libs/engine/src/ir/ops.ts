@@ -42,6 +42,12 @@ export interface OpParamsMap {
   ScatterND: { reduction: 'none' | 'add' };
   GatherElements: { axis: number };
   ScatterElements: { axis: number; reduction: 'none' | 'add' };
+  // ORT contrib (com.microsoft) ops, for speed where ORT has a kernel
+  /**
+   * rotate-half RoPE of x (B, T, H·D) with the table rows `positions` (B, T) int64 picks from
+   * cos/sin (N, D/2); com.microsoft.RotaryEmbedding (float32 only).
+   */
+  RotaryEmbedding: NoParams;
 }
 
 export type OpKind = keyof OpParamsMap;
@@ -53,7 +59,7 @@ export const allOpKinds = [
   'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Less', 'Greater', 'Where', 'MatMul',
   'ReduceSum', 'ReduceMean', 'ReduceMax', 'Softmax', 'LogSoftmax',
   'Reshape', 'Expand', 'Transpose', 'Slice', 'Pad', 'Concat', 'Gather', 'GatherND', 'ScatterND',
-  'GatherElements', 'ScatterElements',
+  'GatherElements', 'ScatterElements', 'RotaryEmbedding',
 ] as const satisfies readonly OpKind[];
 
 // Compile-time check that the list is exhaustive.

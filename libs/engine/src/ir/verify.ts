@@ -199,6 +199,21 @@ const rules: { [K in OpKind]: Rule<K> } = {
     }
     return x;
   },
+  RotaryEmbedding: (src) => {
+    arity('RotaryEmbedding', src, 4);
+    const [x, positions, cos, sin] = src;
+    const half = cos.shape[1];
+    const hidden = x.shape[2];
+    const tableOk = cos.shape.length === 2 && sin.shape.length === 2 && cos.shape.every((d, i) => d === sin.shape[i]) && typeof half === 'number';
+    if (x.dtype !== 'float32' || cos.dtype !== 'float32' || sin.dtype !== 'float32' || x.shape.length !== 3 || !tableOk
+      || typeof hidden !== 'number' || hidden % (2 * (half as number)) !== 0) {
+      fail('RotaryEmbedding', `needs float32 x (B, T, H·D) and float32 cos/sin tables (N, D/2) of one static shape, got x ${x.dtype}${fmt(x.shape)}, cos ${cos.dtype}${fmt(cos.shape)}, sin ${sin.dtype}${fmt(sin.shape)}`);
+    }
+    if (positions.dtype !== 'int64' || positions.shape.length !== 2 || positions.shape[0] !== x.shape[0] || positions.shape[1] !== x.shape[1]) {
+      fail('RotaryEmbedding', `positions must be int64 (B, T) = ${fmt(x.shape.slice(0, 2))}, got ${positions.dtype}${fmt(positions.shape)}`);
+    }
+    return x;
+  },
 };
 
 /** Output type of `op` applied to `src`; throws ShapeError naming the op and the shapes. */

@@ -9,11 +9,15 @@ import {
 } from './gen/onnx';
 
 export const OPSET = 18;
+/** ORT's contrib operator set, imported only by graphs that use one of its ops. */
+const CONTRIB_DOMAIN = 'com.microsoft';
 const IR_VERSION = 8;
 
 /** What one IR node becomes: an op type, its ONNX inputs (names) and attributes. */
 interface Lowered {
   opType: string;
+  /** '' (ai.onnx) unless an ORT contrib op. */
+  domain?: string;
   inputs: string[];
   attrs?: AttributeProto[];
 }
@@ -119,6 +123,8 @@ export const emitters: { [K in OpKind]: Emitter<K> } = {
     attrs: [attrInt('axis', p.axis), ...(p.reduction === 'none' ? [] : [attrStr('reduction', p.reduction)])],
   }),
   ScatterND: (t, p, c) => ({ opType: 'ScatterND', inputs: t.src.map(c.name), attrs: p.reduction === 'none' ? [] : [attrStr('reduction', p.reduction)] }),
+  // interleaved 0 = HF's rotate_half; the head size comes from the tables (D = 2 · their width).
+  RotaryEmbedding: (t, _p, c) => ({ opType: 'RotaryEmbedding', domain: CONTRIB_DOMAIN, inputs: t.src.map(c.name), attrs: [attrInt('interleaved', 0)] }),
 };
 
 function tensorProto(name: string, v: HostTensor): TensorProto {
@@ -205,13 +211,24 @@ export function emitModel(outputs: Record<string, Tensor>): EmittedModel {
       initializers.push(tensorProto(name, (t.params as OpParams<'Constant'>).value));
     } else {
       const low = (emitters[t.op] as Emitter<OpKind>)(t, t.params, c);
-      nodes.push({ input: low.inputs, output: [name], name: `${t.op}_${name}`, opType: low.opType, attribute: low.attrs ?? [], domain: '' });
+      nodes.push({ input: low.inputs, output: [name], name: `${t.op}_${name}`, opType: low.opType, attribute: low.attrs ?? [], domain: low.domain ?? '' });
     }
     names.set(h, name);
   }
+  // An output computed by a node takes that node's output name (ORT would copy it through an
+  // Identity otherwise: every updated weight of a train step, every present key of a decode step).
+  // A graph input, an initializer, or a value already claimed by an earlier output gets the Identity.
+  const produced = new Map(nodes.map((n) => [n.output[0], n]));
+  const renamed = new Map<string, string>();
   for (const [outName, t] of outs) {
     if (inputs.has(outName)) throw new Error(`emit: output '${outName}' has the name of a graph input`);
-    nodes.push({ input: [c.name(t)], output: [outName], name: `out_${outName}`, opType: 'Identity', attribute: [], domain: '' });
+    const value = c.name(t);
+    if (produced.has(value) && !renamed.has(value)) renamed.set(value, outName);
+    else nodes.push({ input: [renamed.get(value) ?? value], output: [outName], name: `out_${outName}`, opType: 'Identity', attribute: [], domain: '' });
+  }
+  for (const n of nodes) {
+    n.input = n.input.map((i) => renamed.get(i) ?? i);
+    n.output = n.output.map((o) => renamed.get(o) ?? o);
   }
   // Built as complete messages (every field set), not through fromPartial, which would deep-copy the whole graph.
   const model: ModelProto = {
@@ -219,7 +236,7 @@ export function emitModel(outputs: Record<string, Tensor>): EmittedModel {
     producerName: '@seal/engine',
     producerVersion: '',
     docString: '',
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport: [{ domain: '', version: OPSET }, ...(nodes.some((n) => n.domain === CONTRIB_DOMAIN) ? [{ domain: CONTRIB_DOMAIN, version: 1 }] : [])],
     graph: {
       name: 'seal',
       node: nodes,

@@ -19,7 +19,9 @@ import {
   Llama,
   loadCheckpoint,
   randomCheckpoint,
-  ropeInverseFrequencies,
+  positionIds,
+  ropeRowFeeds,
+  ropeRowInputs,
   trainLora,
   type Checkpoint,
   type ModelConfig,
@@ -96,8 +98,7 @@ function randomIds(vocab: number, rows: number, cols: number, seed: number): num
 /** The forward (logits) graph exactly as LanguageModel.logits builds it. */
 function forwardGraph(config: ModelConfig): Record<string, Tensor> {
   const model = new Llama(config, null);
-  const d = config.headDim;
-  const ctx = { cos: input('cos', ['B', 1, 1, 'T', d]), sin: input('sin', ['B', 1, 1, 'T', d]), mask: input('mask', ['B', 1, 1, 'T', 'T']) };
+  const ctx = { rope: ropeRowInputs('B', 'T', config.headDim), mask: input('mask', ['B', 1, 1, 'T', 'T']) };
   return { logits: model.logits(model.forward({ ids: input('ids', ['B', 'T'], 'int64'), ctx, past: null }).hidden) };
 }
 
@@ -106,8 +107,7 @@ function trainGraph(config: ModelConfig): Record<string, Tensor> {
   const targets = new Set(initLoraAdapter(config, { r: 8, alpha: 16, targetModules: [...PROJECTION_MODULES] }, 0).pairs.keys());
   const model = new Llama(config, { r: 8, targets });
   const trainable = Object.fromEntries([...model.loraInputs].filter(([n]) => n !== 'lora.scale'));
-  const d = config.headDim;
-  const ctx = { cos: input('cos', ['B', 1, 1, 'T', d]), sin: input('sin', ['B', 1, 1, 'T', d]), mask: input('mask', ['B', 1, 1, 'T', 'T']) };
+  const ctx = { rope: ropeRowInputs('B', 'T', config.headDim), mask: input('mask', ['B', 1, 1, 'T', 'T']) };
   const logits = model.logits(model.forward({ ids: input('ids', ['B', 'T'], 'int64'), ctx, past: null }).hidden);
   const loss = crossEntropy(logits, input('targets', ['B', 'T'], 'int64'), { ignoreIndex: -100 });
   return buildTrainStep({ loss, params: trainable, optimizer: adamw({ weightDecay: 0 }) }).outputs;
@@ -156,26 +156,16 @@ async function timedTraining(lm: LanguageModel): Promise<Json> {
 async function dumpGraph(dir: string, lm: LanguageModel, ids: number[][]): Promise<Json> {
   mkdirSync(dir, { recursive: true });
   const { config } = lm;
-  const [b, t, d] = [ids.length, ids[0].length, config.headDim];
-  const invFreq = ropeInverseFrequencies(config);
-  const cos = new Float32Array(b * t * d);
-  const sin = new Float32Array(b * t * d);
+  const [b, t] = [ids.length, ids[0].length];
   const mask = new Float32Array(b * t * t);
   for (let r = 0; r < b; r++) {
-    for (let p = 0; p < t; p++) {
-      for (let i = 0; i < d / 2; i++) {
-        const angle = Math.fround(p * invFreq[i]);
-        cos[(r * t + p) * d + i] = cos[(r * t + p) * d + i + d / 2] = Math.cos(angle);
-        sin[(r * t + p) * d + i] = sin[(r * t + p) * d + i + d / 2] = Math.sin(angle);
-      }
-      for (let j = 0; j < t; j++) mask[(r * t + p) * t + j] = j <= p ? 0 : -1e9;
-    }
+    for (let p = 0; p < t; p++) for (let j = 0; j < t; j++) mask[(r * t + p) * t + j] = j <= p ? 0 : -1e9;
   }
+  const full = ids.map((row) => row.map(() => 1));
   const feeds: Record<string, HostTensor> = {
     ...Object.fromEntries(lm.params),
     ids: hostTensor('int64', [b, t], ids.flat()),
-    cos: hostTensor('float32', [b, 1, 1, t, d], cos),
-    sin: hostTensor('float32', [b, 1, 1, t, d], sin),
+    ...ropeRowFeeds(config, positionIds(full, t)),
     mask: hostTensor('float32', [b, 1, 1, t, t], mask),
   };
   const manifest: Record<string, { dtype: string; shape: number[]; file: string }> = {};

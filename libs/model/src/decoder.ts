@@ -1,7 +1,7 @@
 /** @file Incremental decoding over a KV cache that lives in the runtime's worker: fixed capacity, appended in place. */
 import type { CompiledGraph, Feed, HostTensor, Runtime, WeightRef, WriteInto } from '@seal/engine';
 import type { ModelConfig } from './config';
-import { idsFeed, positionIds, ropeFeeds, slotFeeds } from './feeds';
+import { idsFeed, positionIds, ropeRowFeeds, slotFeeds } from './feeds';
 
 /** Graph input / output names of the slot-cache decode graph (LanguageModel.openDecoder builds it). */
 export const slotNames = {
@@ -98,9 +98,9 @@ export class Decoder {
     const history = this.history.map((row, b) => [...row, ...newMask[b]]);
     const cache = await this.reserve(total);
     const slots = cache[slotNames.past(0, 'k')].shape[3];
-    const { cos, sin } = ropeFeeds(this.config, positionIds(history, t));
     const { graph, fixedFeeds } = t === 1 ? this.graphs.single : this.graphs.tokens;
-    const feeds: Record<string, Feed> = { ...fixedFeeds, ...cache, ids: idsTensor, cos, sin, ...slotFeeds(history, this.filled, slots, t) };
+    const rope = ropeRowFeeds(this.config, positionIds(history, t));
+    const feeds: Record<string, Feed> = { ...fixedFeeds, ...cache, ids: idsTensor, ...rope, ...slotFeeds(history, this.filled, slots, t) };
     const writeInto: Record<string, WriteInto> = {};
     for (let i = 0; i < this.config.numLayers; i++) {
       for (const which of ['k', 'v'] as const) writeInto[slotNames.present(i, which)] = { target: cache[slotNames.past(i, which)], axis: 3, offset: this.filled };

@@ -1,6 +1,7 @@
-/** @file Host-side graph feeds: HF position ids from an attention mask, RoPE cos/sin tables, additive attention masks. */
+/** @file Host-side graph feeds: HF position ids from an attention mask, RoPE table rows, additive attention masks. */
 import { hostTensor, type HostTensor } from '@seal/engine';
 import { ropeInverseFrequencies, type ModelConfig } from './config';
+import { ropeRowNames } from './llama';
 
 /** Added to the score of a key a query may not see; finite so a fully masked row stays NaN-free. */
 export const MASKED = -1e9;
@@ -17,26 +18,41 @@ export function positionIds(attentionMask: readonly (readonly number[])[], t: nu
   });
 }
 
-/** cos/sin of position × inverse frequency, duplicated over both halves (HF's `cat(freqs, freqs)`), (B, 1, 1, T, D). */
-export function ropeFeeds(config: ModelConfig, positions: readonly (readonly number[])[]): { cos: HostTensor; sin: HostTensor } {
+/** HF's RoPE angles position × inverse frequency, formed in float32 as HF does: (B·T) rows of D/2. */
+function ropeAngles(config: ModelConfig, positions: readonly (readonly number[])[]): Float32Array {
   const invFreq = ropeInverseFrequencies(config);
-  const d = config.headDim;
-  const half = d / 2;
+  const half = config.headDim / 2;
+  const angles = new Float32Array(positions.length * (positions[0]?.length ?? 0) * half);
+  let at = 0;
+  for (const row of positions) for (const p of row) for (let i = 0; i < half; i++) angles[at++] = p * invFreq[i];
+  return angles;
+}
+
+/**
+ * Feeds for llama.ts RopeRows: one table row per (b, t) for k, then the same rows times 1/√D for
+ * q (the attention scale), (2·B·T, D/2) each, and the row each (b, t) reads, (B, T) each.
+ */
+export function ropeRowFeeds(config: ModelConfig, positions: readonly (readonly number[])[]): Record<string, HostTensor> {
+  const angles = ropeAngles(config, positions);
+  const half = config.headDim / 2;
+  const n = angles.length / half; // B·T
+  const scale = 1 / Math.sqrt(config.headDim);
+  const cos = new Float32Array(2 * angles.length);
+  const sin = new Float32Array(2 * angles.length);
+  for (let i = 0; i < angles.length; i++) {
+    cos[i] = Math.cos(angles[i]);
+    sin[i] = Math.sin(angles[i]);
+    cos[angles.length + i] = cos[i] * scale;
+    sin[angles.length + i] = sin[i] * scale;
+  }
   const b = positions.length;
   const t = positions[0]?.length ?? 0;
-  const cos = new Float32Array(b * t * d);
-  const sin = new Float32Array(b * t * d);
-  positions.forEach((row, bi) =>
-    row.forEach((p, ti) => {
-      for (let i = 0; i < half; i++) {
-        const angle = Math.fround(p * invFreq[i]); // HF forms the angle in float32
-        const at = (bi * t + ti) * d + i;
-        cos[at] = cos[at + half] = Math.cos(angle);
-        sin[at] = sin[at + half] = Math.sin(angle);
-      }
-    }),
-  );
-  return { cos: { dtype: 'float32', shape: [b, 1, 1, t, d], data: cos }, sin: { dtype: 'float32', shape: [b, 1, 1, t, d], data: sin } };
+  return {
+    [ropeRowNames.cos]: { dtype: 'float32', shape: [2 * n, half], data: cos },
+    [ropeRowNames.sin]: { dtype: 'float32', shape: [2 * n, half], data: sin },
+    [ropeRowNames.kRows]: { dtype: 'int64', shape: [b, t], data: BigInt64Array.from({ length: n }, (_, i) => BigInt(i)) },
+    [ropeRowNames.qRows]: { dtype: 'int64', shape: [b, t], data: BigInt64Array.from({ length: n }, (_, i) => BigInt(n + i)) },
+  };
 }
 
 /**

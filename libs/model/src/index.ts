@@ -49,8 +49,9 @@ export { checkOutputDir, OutputDirError, writeDirAtomically } from './atomic-dir
 export { LanguageModel } from './language-model';
 export type { Decoder } from './decoder';
 export type { HostKvCache, LanguageModelOptions } from './language-model';
-export { Llama, rmsNorm, rope } from './llama';
-export type { KvCache, LoraShape, SlotCache } from './llama';
+export { Llama, rmsNorm, ropeRowInputs, ropeRowNames } from './llama';
+export type { KvCache, LayerContext, LoraShape, RopeRows, SlotCache } from './llama';
+export { positionIds, ropeRowFeeds } from './feeds';
 export { generate, leftPad } from './generate';
 export type { GenerateOptions, Generation } from './generate';
 export { trainFull, trainLora, TrainingError } from './sft';

@@ -3,8 +3,8 @@ import { createRuntime, hostTensor, input, type CompiledGraph, type CompileOptio
 import { loadCheckpoint, type Checkpoint } from './checkpoint';
 import type { ModelConfig } from './config';
 import { Decoder, slotNames } from './decoder';
-import { attentionMaskFeed, idsFeed, positionIds, ropeFeeds } from './feeds';
-import { B, Llama, LORA_SCALE, loraInputName, P, T, type KvCache, type LoraShape, type SlotCache } from './llama';
+import { attentionMaskFeed, idsFeed, positionIds, ropeRowFeeds } from './feeds';
+import { B, Llama, LORA_SCALE, loraInputName, P, ropeRowInputs, T, type KvCache, type LoraShape, type SlotCache } from './llama';
 import type { LoraAdapter } from './peft';
 import type { TextTokenizer } from './tokenizer';
 
@@ -139,12 +139,12 @@ export class LanguageModel {
     this.checkLength(t, 'input_ids');
     const lora = loraShapeOf(adapter);
     const graph = await this.graph('logits', lora, (model) => {
-      const ctx = { cos: input('cos', [B, 1, 1, T, this.config.headDim]), sin: input('sin', [B, 1, 1, T, this.config.headDim]), mask: input('mask', [B, 1, 1, T, T]) };
+      const ctx = { rope: ropeRowInputs(B, T, this.config.headDim), mask: input('mask', [B, 1, 1, T, T]) };
       return { logits: model.logits(model.forward({ ids: input('ids', [B, T], 'int64'), ctx, past: null }).hidden) };
     });
     const full = Array.from({ length: b }, () => new Array<number>(t).fill(1));
-    const { cos, sin } = ropeFeeds(this.config, positionIds(full, t));
-    const out = await graph.run({ ...(await this.frozenFeeds()), ...this.adapterFeeds(adapter), ids: idsTensor, cos, sin, mask: attentionMaskFeed(full, t) });
+    const rope = ropeRowFeeds(this.config, positionIds(full, t));
+    const out = await graph.run({ ...(await this.frozenFeeds()), ...this.adapterFeeds(adapter), ids: idsTensor, ...rope, mask: attentionMaskFeed(full, t) });
     return out.logits;
   }
 
@@ -175,7 +175,7 @@ export class LanguageModel {
     const lora = loraShapeOf(adapter);
     const { numLayers, numKvHeads, headDim } = this.config;
     const graph = await this.graph('decode', lora, (model) => {
-      const ctx = { cos: input('cos', [B, 1, 1, T, headDim]), sin: input('sin', [B, 1, 1, T, headDim]), mask: input('mask', [B, 1, 1, T, `${P}+${T}`]) };
+      const ctx = { rope: ropeRowInputs(B, T, headDim), mask: input('mask', [B, 1, 1, T, `${P}+${T}`]) };
       const past: KvCache[] = Array.from({ length: numLayers }, (_, i) => ({
         k: input(`past.${i}.k`, [B, numKvHeads, 1, P, headDim]),
         v: input(`past.${i}.v`, [B, numKvHeads, 1, P, headDim]),
@@ -188,8 +188,8 @@ export class LanguageModel {
       });
       return outputs;
     });
-    const { cos, sin } = ropeFeeds(this.config, positionIds(attentionMask, t));
-    const feeds: Record<string, Feed> = { ...(await this.frozenFeeds()), ...this.adapterFeeds(adapter), ids: idsTensor, cos, sin, mask: attentionMaskFeed(attentionMask, t) };
+    const rope = ropeRowFeeds(this.config, positionIds(attentionMask, t));
+    const feeds: Record<string, Feed> = { ...(await this.frozenFeeds()), ...this.adapterFeeds(adapter), ids: idsTensor, ...rope, mask: attentionMaskFeed(attentionMask, t) };
     for (let i = 0; i < numLayers; i++) {
       feeds[`past.${i}.k`] = cache.k[i];
       feeds[`past.${i}.v`] = cache.v[i];
@@ -220,7 +220,7 @@ export class LanguageModel {
     const { numLayers, numKvHeads, headDim } = this.config;
     // The capacity is a symbolic dim ('C'), so one graph serves every batch size and capacity.
     const build = (t: Dim) => (model: Llama) => {
-      const ctx = { cos: input('cos', [B, 1, 1, t, headDim]), sin: input('sin', [B, 1, 1, t, headDim]), mask: input(slotNames.mask, [B, 1, 1, t, `C+${t}`]) };
+      const ctx = { rope: ropeRowInputs(B, t, headDim), mask: input(slotNames.mask, [B, 1, 1, t, `C+${t}`]) };
       const pastIndex = input(slotNames.pastIndex, ['C'], 'int64');
       const newIndex = input(slotNames.newIndex, [t], 'int64');
       const past: SlotCache[] = Array.from({ length: numLayers }, (_, i) => ({

@@ -3,7 +3,7 @@ import '@seal/engine/testing';
 import { createRuntime, input } from '@seal/engine';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LanguageModel } from './language-model';
-import { Llama } from './llama';
+import { Llama, ropeRowInputs } from './llama';
 import { loadPeftAdapter } from './peft';
 import { fixtureNames, loadReference } from './reference';
 
@@ -72,8 +72,7 @@ describe('forward graph after ORT optimization', () => {
     const model = LanguageModel.load(config, { runtime });
     const llama = new Llama(model.config, null);
     const ctx = {
-      cos: input('cos', ['B', 1, 1, 'T', model.config.headDim]),
-      sin: input('sin', ['B', 1, 1, 'T', model.config.headDim]),
+      rope: ropeRowInputs('B', 'T', model.config.headDim),
       mask: input('mask', ['B', 1, 1, 'T', 'T']),
     };
     const hidden = llama.forward({ ids: input('ids', ['B', 'T'], 'int64'), ctx, past: null }).hidden;

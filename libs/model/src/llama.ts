@@ -1,5 +1,5 @@
 /** @file The Llama-family transformer (Llama, Qwen2) as an engine graph, top to bottom like nanoGPT. */
-import { concat, constant, hostTensor, input, rmsNorm as engineRmsNorm, type Tensor } from '@seal/engine';
+import { concat, constant, hostTensor, input, rmsNorm as engineRmsNorm, rotaryEmbedding, type Dim, type Tensor } from '@seal/engine';
 import type { ModelConfig } from './config';
 import { linearSpecs, paramSpecs } from './hf-names';
 
@@ -32,29 +32,6 @@ export const P = 'P';
  */
 export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
   return engineRmsNorm(x, weight, eps);
-}
-
-/** HF's rotate_half: (x₁, x₂) → (−x₂, x₁) over the two halves of the last axis. */
-function rotateHalf(x: Tensor, headDim: number): Tensor {
-  const [x1, x2] = x.split([headDim / 2, headDim / 2], -1);
-  return concat([x2.neg(), x1], -1);
-}
-
-/** Rotary embedding: x·cos + rotate_half(x)·sin; cos/sin (B, 1, 1, T, D) broadcast over heads. */
-export function rope(x: Tensor, cos: Tensor, sin: Tensor, headDim: number): Tensor {
-  return x.mul(cos).add(rotateHalf(x, headDim).mul(sin));
-}
-
-/** sin with its first half negated, so rotate_half(x)·sin = swap_halves(x)·signedSin (built once per forward). */
-function signedSin(sin: Tensor, headDim: number): Tensor {
-  const [s1, s2] = sin.split([headDim / 2, headDim / 2], -1);
-  return concat([s1.neg(), s2], -1);
-}
-
-/** rope() with the sign folded into the table: no Neg per head tensor per layer (forward and backward). */
-function ropeSigned(x: Tensor, cos: Tensor, sinSigned: Tensor, headDim: number): Tensor {
-  const [x1, x2] = x.split([headDim / 2, headDim / 2], -1);
-  return x.mul(cos).add(concat([x2, x1], -1).mul(sinSigned));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -102,21 +79,41 @@ export interface SlotCache extends KvCache {
   readonly newIndex: Tensor;
 }
 
-/** What every layer needs besides its input: rotary tables and the additive mask. */
-export interface LayerContext {
-  /** (B, 1, 1, T, D) */
+/**
+ * HF's rotate-half RoPE through ORT's RotaryEmbedding kernel (one node per q and k; the
+ * decomposed form was five, and as many again in a backward pass). Row (b, t) of q is rotated by
+ * table row `qRows[b][t]` of cos/sin (N, D/2) and k by row `kRows[b][t]`. q's rows carry the
+ * 1/√D attention scale, so q needs no Mul either. feeds.ropeRowFeeds builds them from positions.
+ */
+export interface RopeRows {
   readonly cos: Tensor;
   readonly sin: Tensor;
+  /** (B, T) int64 each */
+  readonly qRows: Tensor;
+  readonly kRows: Tensor;
+}
+
+/** Graph input names of RopeRows (feeds.ropeRowFeeds fills them). */
+export const ropeRowNames = { cos: 'rope.cos', sin: 'rope.sin', qRows: 'rope.qRows', kRows: 'rope.kRows' } as const;
+
+/** RopeRows as graph inputs for (B, T) new tokens; the tables' row count is its own symbolic dim. */
+export function ropeRowInputs(b: Dim, t: Dim, headDim: number): RopeRows {
+  return {
+    cos: input(ropeRowNames.cos, ['ropeRows', headDim / 2]),
+    sin: input(ropeRowNames.sin, ['ropeRows', headDim / 2]),
+    qRows: input(ropeRowNames.qRows, [b, t], 'int64'),
+    kRows: input(ropeRowNames.kRows, [b, t], 'int64'),
+  };
+}
+
+/** What every layer needs besides its input: RoPE and the additive mask. */
+export interface LayerContext {
+  readonly rope: RopeRows;
   /**
    * (B, 1, 1, T, S) additive: 0 where a query may attend, a large negative number elsewhere. S = T,
    * or P+T with a concatenated cache, or C+T with a SlotCache (slots first, then the new keys).
    */
   readonly mask: Tensor;
-}
-
-/** What the blocks get: the caller's context plus the signed sin table, computed once for all layers. */
-interface BlockContext extends LayerContext {
-  readonly sinSigned: Tensor;
 }
 
 class Attention {
@@ -138,17 +135,18 @@ class Attention {
    * each group's matmul broadcasts against its one K/V head (B, Hkv, 1, S, D). Head h uses KV head
    * ⌊h / rep⌋, as HF's repeat_kv does.
    */
-  forward(x: Tensor, ctx: BlockContext, past: KvCache | SlotCache | null): { y: Tensor; present: KvCache } {
+  forward(x: Tensor, ctx: LayerContext, past: KvCache | SlotCache | null): { y: Tensor; present: KvCache } {
     const { numHeads: h, numKvHeads: kv, headDim: hd } = this.c;
     const rep = h / kv;
     const [b, t] = [x.shape[0]!, x.shape[1]!];
-    const q = this.q.forward(x).reshape([b, t, kv, rep, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, rep, T, D)
-    const kNew = this.k.forward(x).reshape([b, t, kv, 1, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, 1, T, D)
-    const vNew = this.v.forward(x).reshape([b, t, kv, 1, hd]).transpose([0, 2, 3, 1, 4]); // (B, Hkv, 1, T, D)
-    // Scaling q (T·D values) instead of the scores (T·S values) is the same product, cheaper.
-    const qr = ropeSigned(q, ctx.cos, ctx.sinSigned, hd).mul(1 / Math.sqrt(hd));
-    // The cache holds keys after RoPE, so cached positions never need re-rotating.
-    const kr = ropeSigned(kNew, ctx.cos, ctx.sinSigned, hd);
+    const heads = (y: Tensor, n: number, r: number) => y.reshape([b, t, n, r, hd]).transpose([0, 2, 3, 1, 4]);
+    const vNew = heads(this.v.forward(x), kv, 1); // (B, Hkv, 1, T, D)
+    // q's RoPE table rows carry the 1/√D scale: scaling q (T·D values) instead of the scores (T·S
+    // values) is the same product, cheaper. The cache holds keys after RoPE, so cached positions
+    // never need re-rotating.
+    const { rope } = ctx;
+    const qr = heads(rotaryEmbedding(this.q.forward(x), rope.qRows, rope.cos, rope.sin), kv, rep); // (B, Hkv, rep, T, D)
+    const kr = heads(rotaryEmbedding(this.k.forward(x), rope.kRows, rope.cos, rope.sin), kv, 1); // (B, Hkv, 1, T, D)
     const att = past && 'pastIndex' in past ? slotAttention(qr, kr, vNew, past, ctx.mask) : concatAttention(qr, kr, vNew, past, ctx.mask);
     const merged = att.out.transpose([0, 3, 1, 2, 4]).reshape([b, t, h * hd]); // (B, T, H·D)
     return { y: this.o.forward(merged), present: att.present };
@@ -226,7 +224,7 @@ class Block {
     this.mlp = new Mlp(c, `layers.${i}.mlp`, lora, scale);
   }
 
-  forward(x: Tensor, ctx: BlockContext, past: KvCache | SlotCache | null): { x: Tensor; present: KvCache } {
+  forward(x: Tensor, ctx: LayerContext, past: KvCache | SlotCache | null): { x: Tensor; present: KvCache } {
     const { y, present } = this.attn.forward(rmsNorm(x, this.attnNorm, this.c.rmsNormEps), ctx, past);
     const h = x.add(y);
     return { x: h.add(this.mlp.forward(rmsNorm(h, this.mlpNorm, this.c.rmsNormEps))), present };
@@ -298,9 +296,8 @@ export class Llama {
   forward({ ids, ctx, past }: LlamaInputs): LlamaOutputs {
     let x = this.embed.gather(ids); // (B, T, D)
     const present: KvCache[] = [];
-    const blockCtx: BlockContext = { ...ctx, sinSigned: signedSin(ctx.sin, this.config.headDim) };
     this.blocks.forEach((block, i) => {
-      const out = block.forward(x, blockCtx, past ? past[i] : null);
+      const out = block.forward(x, ctx, past ? past[i] : null);
       x = out.x;
       present.push(out.present);
     });

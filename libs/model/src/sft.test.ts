@@ -2,10 +2,10 @@
 import '@seal/engine/testing';
 import { createRuntime, crossEntropy, grad, hostTensor, input } from '@seal/engine';
 import { afterAll, describe, expect, it } from 'vitest';
-import { attentionMaskFeed, positionIds, ropeFeeds } from './feeds';
+import { attentionMaskFeed, positionIds, ropeRowFeeds } from './feeds';
 import { linearSpecs, transpose2d } from './hf-names';
 import { LanguageModel } from './language-model';
-import { Llama, loraInputName } from './llama';
+import { Llama, loraInputName, ropeRowInputs } from './llama';
 import { loadPeftAdapter } from './peft';
 import { fixtureNames, loadReference } from './reference';
 import { trainFull, trainLora } from './sft';
@@ -24,8 +24,7 @@ describe.each(fixtureNames)('%s', (name) => {
 
   it('LoRA gradients match PyTorch', async () => {
     const model = new Llama(lm.config, { r: adapter.config.r, targets: new Set(adapter.pairs.keys()) });
-    const d = lm.config.headDim;
-    const ctx = { cos: input('cos', ['B', 1, 1, 'T', d]), sin: input('sin', ['B', 1, 1, 'T', d]), mask: input('mask', ['B', 1, 1, 'T', 'T']) };
+    const ctx = { rope: ropeRowInputs('B', 'T', lm.config.headDim), mask: input('mask', ['B', 1, 1, 'T', 'T']) };
     const logits = model.logits(model.forward({ ids: input('ids', ['B', 'T'], 'int64'), ctx, past: null }).hidden);
     const loss = crossEntropy(logits, input('targets', ['B', 'T'], 'int64'));
     const wrt = targets.flatMap((l) => [model.loraInputs.get(loraInputName(l.name, 'A'))!, model.loraInputs.get(loraInputName(l.name, 'B'))!]);
@@ -38,7 +37,7 @@ describe.each(fixtureNames)('%s', (name) => {
       ...lm.adapterFeeds(adapter),
       ids: hostTensor('int64', [2, 7], ref.json.input_ids.flat()),
       targets: hostTensor('int64', [2, 7], targetsData),
-      ...ropeFeeds(lm.config, positionIds(full, 7)),
+      ...ropeRowFeeds(lm.config, positionIds(full, 7)),
       mask: attentionMaskFeed(full, 7),
     });
     expect(out.loss.data[0]).toBeCloseTo(ref.json.lora_loss, 4);

@@ -13,9 +13,9 @@ import {
   type Schedule,
   type Tensor,
 } from '@seal/engine';
-import { attentionMaskFeed, positionIds, ropeFeeds } from './feeds';
+import { attentionMaskFeed, positionIds, ropeRowFeeds } from './feeds';
 import type { LanguageModel } from './language-model';
-import { B, Llama, LORA_SCALE, loraInputName, T } from './llama';
+import { B, Llama, LORA_SCALE, loraInputName, ropeRowInputs, T } from './llama';
 import type { LoraAdapter, LoraPair } from './peft';
 import type { HostTensor } from './safetensors';
 import { batchForStep, collate, IGNORE_INDEX, validateExamples, type SftExample, type TokenBatch } from './sft-data';
@@ -74,8 +74,7 @@ function checkOptions(o: SftOptions): void {
  * targets ≠ −100.
  */
 function lossGraph(model: Llama): Tensor {
-  const d = model.config.headDim;
-  const ctx = { cos: input('cos', [B, 1, 1, T, d]), sin: input('sin', [B, 1, 1, T, d]), mask: input('mask', [B, 1, 1, T, T]) };
+  const ctx = { rope: ropeRowInputs(B, T, model.config.headDim), mask: input('mask', [B, 1, 1, T, T]) };
   const logits = model.logits(model.forward({ ids: input('ids', [B, T], 'int64'), ctx, past: null }).hidden); // (B, T, V)
   return crossEntropy(logits, input('targets', [B, T], 'int64'), { ignoreIndex: IGNORE_INDEX });
 }
@@ -86,12 +85,10 @@ function batchFeeds(lm: LanguageModel, batch: TokenBatch): Record<string, Engine
   const targets = new Array<number>(b * t).fill(IGNORE_INDEX);
   for (let r = 0; r < b; r++) for (let j = 0; j + 1 < t; j++) targets[r * t + j] = batch.labels[r * t + j + 1];
   const full = Array.from({ length: b }, () => new Array<number>(t).fill(1));
-  const { cos, sin } = ropeFeeds(lm.config, positionIds(full, t));
   return {
     ids: hostTensor('int64', [b, t], batch.inputIds),
     targets: hostTensor('int64', [b, t], targets),
-    cos,
-    sin,
+    ...ropeRowFeeds(lm.config, positionIds(full, t)),
     mask: attentionMaskFeed(full, t),
   };
 }

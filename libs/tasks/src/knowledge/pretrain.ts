@@ -26,7 +26,8 @@ import {
   readAll,
   SafetensorsFile,
   toHfTensors,
-  ropeInverseFrequencies,
+  ropeRowFeeds,
+  ropeRowInputs,
   saveCheckpoint,
   writeDirAtomically,
   writeSafetensors,
@@ -145,20 +146,9 @@ export function packDocuments(docs: readonly number[][], seqLen: number, padId: 
 function batchFeeds(config: ModelConfig, rows: readonly PackedRow[]): Record<string, EngineTensor> {
   const b = rows.length;
   const t = rows[0].ids.length;
-  const d = config.headDim;
-  const half = d / 2;
-  const invFreq = ropeInverseFrequencies(config);
-  const cos = new Float32Array(b * t * d);
-  const sin = new Float32Array(b * t * d);
   const mask = new Float32Array(b * t * t).fill(-1e9);
   rows.forEach((row, r) => {
     for (let i = 0; i < t; i++) {
-      for (let k = 0; k < half; k++) {
-        const angle = Math.fround(row.positions[i] * invFreq[k]);
-        const at = (r * t + i) * d + k;
-        cos[at] = cos[at + half] = Math.cos(angle);
-        sin[at] = sin[at + half] = Math.sin(angle);
-      }
       // A token sees the earlier tokens of its own document only (padding sees itself so no row is empty).
       const seg = row.segments[i];
       for (let j = i - row.positions[i]; j <= i; j++) mask[(r * t + i) * t + j] = 0;
@@ -168,8 +158,7 @@ function batchFeeds(config: ModelConfig, rows: readonly PackedRow[]): Record<str
   return {
     ids: hostTensor('int64', [b, t], rows.flatMap((r) => r.ids)),
     targets: hostTensor('int64', [b, t], rows.flatMap((r) => r.targets)),
-    cos: hostTensor('float32', [b, 1, 1, t, d], cos),
-    sin: hostTensor('float32', [b, 1, 1, t, d], sin),
+    ...ropeRowFeeds(config, rows.map((r) => r.positions)),
     mask: hostTensor('float32', [b, 1, 1, t, t], mask),
   };
 }
@@ -274,8 +263,7 @@ export async function pretrainTinyModel(o: PretrainOptions): Promise<PretrainRes
   const runtime: Runtime = createRuntime({ intraOpThreads: o.intraOpThreads ?? 2 });
   try {
     const model = new Llama(config, null);
-    const d = config.headDim;
-    const ctx = { cos: input('cos', ['B', 1, 1, 'T', d]), sin: input('sin', ['B', 1, 1, 'T', d]), mask: input('mask', ['B', 1, 1, 'T', 'T']) };
+    const ctx = { rope: ropeRowInputs('B', 'T', config.headDim), mask: input('mask', ['B', 1, 1, 'T', 'T']) };
     const logits = model.logits(model.forward({ ids: input('ids', ['B', 'T'], 'int64'), ctx, past: null }).hidden);
     const loss = crossEntropy(logits, input('targets', ['B', 'T'], 'int64'), { ignoreIndex: IGNORE });
     const trainable = Object.fromEntries(model.baseInputs());

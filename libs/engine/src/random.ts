@@ -19,6 +19,11 @@ export class Rng {
 
   /** Uniform in [0, 1), 32 bits of randomness. */
   uniform(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
+  /** The next raw 32-bit output, unsigned. */
+  nextUint32(): number {
     const s = this.s;
     const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
     const t = s[1] << 9;
@@ -28,7 +33,7 @@ export class Rng {
     s[0] ^= s[3];
     s[2] ^= t;
     s[3] = rotl(s[3], 11);
-    return result / 4294967296;
+    return result;
   }
 
   /** Standard normal (Box–Muller, one value per call). */

@@ -153,7 +153,7 @@ def run_ort(graph_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["peft", "ort"])
-    parser.add_argument("--peft-dir", default=".gpu-check/peft")
+    parser.add_argument("--peft-dir", default=".gpu-check-peft")
     parser.add_argument("--graph-dir", default="/tmp/gpu-check-graph")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()

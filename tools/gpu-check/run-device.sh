@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# @file The one command the GPU machine runs (repo root, after prepare.sh here; carry .gpu-check and .gl):
+# @file The command the GPU machine runs (repo root, after prepare.sh here; carry .gpu-check and .gl, or .gpu-check-peft for the PEFT part):
 # unpack Node, ORT and the Vulkan loaders, then the PEFT round trip, the Node check and the Python ORT
 # check, each under its own timeout so one hang loses nothing else. Results land in $OUT.
 set -u
@@ -9,8 +9,8 @@ mkdir -p "$out"
 log="$out/log.txt"
 exec > >(tee -a "$log") 2>&1
 
-# GPU_CHECK_NO_GL=1 (a dry run on a development machine) leaves / alone.
-if [ -z "${GPU_CHECK_NO_GL:-}" ]; then
+# GPU_CHECK_NO_GL=1 (a dry run on a development machine) leaves / alone; so does a call without .gl (the PEFT part).
+if [ -z "${GPU_CHECK_NO_GL:-}" ] && [ -d .gl ]; then
   for f in .gl/*.deb; do dpkg -x "$f" /; done
   ldconfig
 fi
@@ -26,24 +26,27 @@ cat "$out/env.txt"
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 [ -f "$icd" ] && export VK_DRIVER_FILES="$icd"
 
-xz -dc .gpu-check/node.xz >/tmp/node && chmod +x /tmp/node
-xz -dc .gpu-check/libonnxruntime.so.1.xz >.gpu-check/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
-/tmp/node --version
-# onnxruntime-node ships no CUDA provider. If this machine's Python onnxruntime (same 1.30) carries
-# one, put it beside the Node binding so the check's direct-ORT sections can try it.
-capi=$(python3 -c 'import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__) + "/capi")' 2>/dev/null)
-if [ -n "$capi" ] && [ -f "$capi/libonnxruntime_providers_cuda.so" ]; then
-  cp "$capi"/libonnxruntime_providers_shared.so "$capi"/libonnxruntime_providers_cuda.so .gpu-check/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/
-  echo "borrowed Python onnxruntime's CUDA provider from $capi"
-fi
-
-# GPU_CHECK_PARTS picks parts (a rerun can skip what already passed).
-parts=${GPU_CHECK_PARTS:-peft,node,ort,placement}
+# GPU_CHECK_PARTS picks parts (a rerun can skip what already passed). The PEFT part needs only
+# .gpu-check-peft; the others need .gpu-check and .gl (two carries: together they exceed 64 MiB).
+parts=${GPU_CHECK_PARTS:-node,ort,placement}
 has() { [[ ",$parts," == *",$1,"* ]]; }
+
+if has node || has ort || has placement; then
+  xz -dc .gpu-check/node.xz >/tmp/node && chmod +x /tmp/node
+  xz -dc .gpu-check/libonnxruntime.so.1.xz >.gpu-check/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
+  /tmp/node --version
+  # onnxruntime-node ships no CUDA provider. If this machine's Python onnxruntime (same 1.30) carries
+  # one, put it beside the Node binding so the check's direct-ORT sections can try it.
+  capi=$(python3 -c 'import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__) + "/capi")' 2>/dev/null)
+  if [ -n "$capi" ] && [ -f "$capi/libonnxruntime_providers_cuda.so" ]; then
+    cp "$capi"/libonnxruntime_providers_shared.so "$capi"/libonnxruntime_providers_cuda.so .gpu-check/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/
+    echo "borrowed Python onnxruntime's CUDA provider from $capi"
+  fi
+fi
 
 if has peft; then
   echo "== PEFT round trip"
-  PYTHONUNBUFFERED=1 timeout 80 python3 tools/gpu-check/peft_check.py peft --peft-dir .gpu-check/peft --out "$out/peft.json"
+  PYTHONUNBUFFERED=1 timeout 80 python3 tools/gpu-check/peft_check.py peft --peft-dir .gpu-check-peft --out "$out/peft.json"
 fi
 if has node; then
   echo "== Node check (CPU threads: $threads)"

@@ -218,7 +218,7 @@ export function emitModel(outputs: Record<string, Tensor>): EmittedModel {
   // An output computed by a node takes that node's output name (ORT would copy it through an
   // Identity otherwise: every updated weight of a train step, every present key of a decode step).
   // A graph input, an initializer, or a value already claimed by an earlier output gets the Identity.
-  const produced = new Map(nodes.map((n) => [n.output[0], n]));
+  const produced = new Set(nodes.map((n) => n.output[0]));
   const renamed = new Map<string, string>();
   for (const [outName, t] of outs) {
     if (inputs.has(outName)) throw new Error(`emit: output '${outName}' has the name of a graph input`);

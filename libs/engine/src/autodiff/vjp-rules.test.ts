@@ -1,4 +1,4 @@
-/** @file Every VJP rule against central finite differences in float64, one case per OpKind, plus coverage and composition checks. */
+/** @file Every VJP rule against central finite differences in float64 (float32 for ORT's float32-only contrib kernel), one case per OpKind, plus coverage and composition checks. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostTensor, type HostTensor } from '../ir/dtype';
 import { toposort } from '../ir/graph';

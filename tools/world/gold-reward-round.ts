@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { InProcessTeacher } from '@seal/coordinator/in-process';
 import type { KnowledgeContext } from '@seal/coordinator';
 import { PROJECTION_MODULES } from '@seal/model';
-import { isSelfEditStyle, readModelWorld } from '@seal/tasks';
+import { isSelfEditStyle, passageContexts, readModelWorld } from '@seal/tasks';
 import { factChecker } from './fact-check';
 
 const { values, positionals } = parseArgs({
@@ -37,10 +37,7 @@ if (!modelDir || !outDir || !['gold', 'first'].includes(values.select!) || !isSe
 const { world } = readModelWorld(modelDir);
 const facts = factChecker(world);
 const passages = world.splits['rl-train'].slice(0, Number(values.passages));
-const contexts: KnowledgeContext[] = passages.map((p, i) => {
-  const id = `train-${String(i).padStart(4, '0')}`;
-  return { kind: 'knowledge', id, title: p.record.title, context: p.record.context, questions: p.record.questions.map((q, j) => ({ id: `${id}-q${j}`, question: q.question, answer: q.answer })) };
-});
+const contexts: KnowledgeContext[] = passageContexts(passages, 'train'); // the ids (so the seeds) seal run gives them
 const personOf = new Map(contexts.map((c, i) => [c.id, passages[i]!.person]));
 
 const teacher = new InProcessTeacher({ modelDir, storeDir: outDir });

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KnowledgeContext } from '@seal/coordinator';
-import { generateWorld, type WorldConfig, type WorldPassage } from '@seal/tasks';
+import { generateWorld, passageContexts, type WorldConfig } from '@seal/tasks';
 
 /** The world the committed tiny model was pretrained on (tools/world/make-world.ts default). */
 export const DEFAULT_WORLD_SEED = 1;
@@ -39,26 +39,11 @@ export function loadWorldContexts(source: string, modelDir: string): WorldContex
     throw new Error(`data.source: ${source} is neither "tiny-world" nor a folder with a world.json`);
   }
   const world = generateWorld(seed, config);
-  const test = world.splits.test.map((p, i) => toContext(p, `test-${pad(i)}`));
+  const test = passageContexts(world.splits.test, 'test');
   return {
     worldSeed: seed,
-    train: world.splits['rl-train'].map((p, i) => toContext(p, `train-${pad(i)}`)),
+    train: passageContexts(world.splits['rl-train'], 'train'),
     test,
     oracle: Object.fromEntries(world.splits.test.map((p, i) => [test[i]!.id, p.oracle])),
-  };
-}
-
-function pad(i: number): string {
-  return String(i).padStart(4, '0');
-}
-
-function toContext(passage: WorldPassage, id: string): KnowledgeContext {
-  const { title, context, questions } = passage.record;
-  return {
-    kind: 'knowledge',
-    id,
-    title,
-    context,
-    questions: questions.map((q, j) => ({ id: `${id}-q${j}`, question: q.question, answer: q.answer, ...(q.kind ? { kind: q.kind } : {}) })),
   };
 }

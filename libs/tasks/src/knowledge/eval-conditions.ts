@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { generateWorld, type PassageSplit, type World, type WorldConfig } from './world';
+import { generateWorld, type PassageSplit, type World, type WorldConfig, type WorldPassage } from './world';
 
 export const EVAL_CONDITIONS = ['base', 'passage', 'self-edit', 'oracle'] as const;
 export type EvalCondition = (typeof EVAL_CONDITIONS)[number];
@@ -63,16 +63,21 @@ export interface EvalContext {
   questions: { id: string; question: string; answer: string; kind?: 'direct' | 'implied' }[];
 }
 
+/** Passages as contexts with ids `<prefix>-0000`, `<prefix>-0001`, … and questions `<id>-q<j>` (seal run: `train-…`, `test-…`). */
+export function passageContexts(passages: readonly WorldPassage[], idPrefix: string): EvalContext[] {
+  return passages.map((p, i) => {
+    const id = `${idPrefix}-${String(i).padStart(4, '0')}`;
+    const { title, context, questions } = p.record;
+    return { kind: 'knowledge', id, title, context, questions: questions.map((q, j) => ({ id: `${id}-q${j}`, question: q.question, answer: q.answer, ...(q.kind ? { kind: q.kind } : {}) })) };
+  });
+}
+
 /** The split's first `limit` passages, ids `<split>-0000…` (the same ids `seal run` gives test passages), and their oracle self-edits. */
 export function evalContexts(world: World, split: EvalSplit, limit?: number): { contexts: EvalContext[]; oracle: Record<string, string> } {
   const passages = world.splits[split satisfies PassageSplit];
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new EvalInputError(`--limit must be a positive integer, got ${limit}`);
   const chosen = passages.slice(0, limit ?? passages.length);
-  const contexts = chosen.map((p, i): EvalContext => {
-    const id = `${split}-${String(i).padStart(4, '0')}`;
-    const { title, context, questions } = p.record;
-    return { kind: 'knowledge', id, title, context, questions: questions.map((q, j) => ({ id: `${id}-q${j}`, question: q.question, answer: q.answer, ...(q.kind ? { kind: q.kind } : {}) })) };
-  });
+  const contexts = passageContexts(chosen, split);
   return { contexts, oracle: Object.fromEntries(chosen.map((p, i) => [contexts[i].id, p.oracle])) };
 }
 

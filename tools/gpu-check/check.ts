@@ -21,7 +21,6 @@ import {
   randomCheckpoint,
   positionIds,
   ropeRowFeeds,
-  ropeRowInputs,
   trainLora,
   type Checkpoint,
   type ModelConfig,
@@ -98,8 +97,7 @@ function randomIds(vocab: number, rows: number, cols: number, seed: number): num
 /** The forward (logits) graph exactly as LanguageModel.logits builds it. */
 function forwardGraph(config: ModelConfig): Record<string, Tensor> {
   const model = new Llama(config, null);
-  const ctx = { rope: ropeRowInputs('B', 'T', config.headDim), mask: input('mask', ['B', 1, 1, 'T', 'T']) };
-  return { logits: model.logits(model.forward({ ids: input('ids', ['B', 'T'], 'int64'), ctx, past: null }).hidden) };
+  return { logits: model.sequenceLogits() };
 }
 
 /** The LoRA train-step graph (r 8 on every linear, AdamW) as trainLora builds it. */
@@ -107,9 +105,7 @@ function trainGraph(config: ModelConfig): Record<string, Tensor> {
   const targets = new Set(initLoraAdapter(config, { r: 8, alpha: 16, targetModules: [...PROJECTION_MODULES] }, 0).pairs.keys());
   const model = new Llama(config, { r: 8, targets });
   const trainable = Object.fromEntries([...model.loraInputs].filter(([n]) => n !== 'lora.scale'));
-  const ctx = { rope: ropeRowInputs('B', 'T', config.headDim), mask: input('mask', ['B', 1, 1, 'T', 'T']) };
-  const logits = model.logits(model.forward({ ids: input('ids', ['B', 'T'], 'int64'), ctx, past: null }).hidden);
-  const loss = crossEntropy(logits, input('targets', ['B', 'T'], 'int64'), { ignoreIndex: -100 });
+  const loss = crossEntropy(model.sequenceLogits(), input('targets', ['B', 'T'], 'int64'), { ignoreIndex: -100 });
   return buildTrainStep({ loss, params: trainable, optimizer: adamw({ weightDecay: 0 }) }).outputs;
 }
 

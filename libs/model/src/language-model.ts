@@ -138,10 +138,7 @@ export class LanguageModel {
     const [b, t] = idsTensor.shape;
     this.checkLength(t, 'input_ids');
     const lora = loraShapeOf(adapter);
-    const graph = await this.graph('logits', lora, (model) => {
-      const ctx = { rope: ropeRowInputs(B, T, this.config.headDim), mask: input('mask', [B, 1, 1, T, T]) };
-      return { logits: model.logits(model.forward({ ids: input('ids', [B, T], 'int64'), ctx, past: null }).hidden) };
-    });
+    const graph = await this.graph('logits', lora, (model) => ({ logits: model.sequenceLogits() }));
     const full = Array.from({ length: b }, () => new Array<number>(t).fill(1));
     const rope = ropeRowFeeds(this.config, positionIds(full, t));
     const out = await graph.run({ ...(await this.frozenFeeds()), ...this.adapterFeeds(adapter), ids: idsTensor, ...rope, mask: attentionMaskFeed(full, t) });

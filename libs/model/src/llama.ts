@@ -309,6 +309,16 @@ export class Llama {
     return hidden.matmul(this.head);
   }
 
+  /**
+   * Logits (B, T, V) of a cacheless forward over whole sequences, from graph inputs `ids` (B, T),
+   * the RoPE rows (ropeRowInputs) and an additive `mask` (B, 1, 1, T, T): the graph of
+   * LanguageModel.logits, SFT and pretraining.
+   */
+  sequenceLogits(): Tensor {
+    const ctx = { rope: ropeRowInputs(B, T, this.config.headDim), mask: input('mask', [B, 1, 1, T, T]) };
+    return this.logits(this.forward({ ids: input('ids', [B, T], 'int64'), ctx, past: null }).hidden);
+  }
+
   /** Hidden state of the last position, (B, T, D) → (B, D); with left padding it is real for every row. */
   static lastPosition(hidden: Tensor): Tensor {
     return hidden.gather(constant(hostTensor('int64', [], [-1]), 'int64'), 1);

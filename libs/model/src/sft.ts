@@ -15,7 +15,7 @@ import {
 } from '@seal/engine';
 import { attentionMaskFeed, positionIds, ropeRowFeeds } from './feeds';
 import type { LanguageModel } from './language-model';
-import { B, Llama, LORA_SCALE, loraInputName, ropeRowInputs, T } from './llama';
+import { B, Llama, LORA_SCALE, loraInputName, T } from './llama';
 import type { LoraAdapter, LoraPair } from './peft';
 import type { HostTensor } from './safetensors';
 import { batchForStep, collate, IGNORE_INDEX, validateExamples, type SftExample, type TokenBatch } from './sft-data';
@@ -74,9 +74,7 @@ function checkOptions(o: SftOptions): void {
  * targets ≠ −100.
  */
 function lossGraph(model: Llama): Tensor {
-  const ctx = { rope: ropeRowInputs(B, T, model.config.headDim), mask: input('mask', [B, 1, 1, T, T]) };
-  const logits = model.logits(model.forward({ ids: input('ids', [B, T], 'int64'), ctx, past: null }).hidden); // (B, T, V)
-  return crossEntropy(logits, input('targets', [B, T], 'int64'), { ignoreIndex: IGNORE_INDEX });
+  return crossEntropy(model.sequenceLogits(), input('targets', [B, T], 'int64'), { ignoreIndex: IGNORE_INDEX });
 }
 
 /** Data feeds of one batch: ids, shifted targets, RoPE tables and the causal mask (right padding needs no padding mask). */

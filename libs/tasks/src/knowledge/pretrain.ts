@@ -27,7 +27,6 @@ import {
   SafetensorsFile,
   toHfTensors,
   ropeRowFeeds,
-  ropeRowInputs,
   saveCheckpoint,
   writeDirAtomically,
   writeSafetensors,
@@ -263,9 +262,7 @@ export async function pretrainTinyModel(o: PretrainOptions): Promise<PretrainRes
   const runtime: Runtime = createRuntime({ intraOpThreads: o.intraOpThreads ?? 2 });
   try {
     const model = new Llama(config, null);
-    const ctx = { rope: ropeRowInputs('B', 'T', config.headDim), mask: input('mask', ['B', 1, 1, 'T', 'T']) };
-    const logits = model.logits(model.forward({ ids: input('ids', ['B', 'T'], 'int64'), ctx, past: null }).hidden);
-    const loss = crossEntropy(logits, input('targets', ['B', 'T'], 'int64'), { ignoreIndex: IGNORE });
+    const loss = crossEntropy(model.sequenceLogits(), input('targets', ['B', 'T'], 'int64'), { ignoreIndex: IGNORE });
     const trainable = Object.fromEntries(model.baseInputs());
     const init = Object.fromEntries(Object.keys(trainable).map((n) => [n, toEngine(params.get(n)!)]));
     const resume = state ? { state: Object.fromEntries([...readAll(SafetensorsFile.open(path.join(ckptDir, 'optimizer.safetensors')))].map(([n, t]) => [n, toEngine(t)])), optimizerSteps: state.optimizerSteps } : undefined;

@@ -6,7 +6,7 @@ export { printGraph } from './ir/print';
 export { Tensor, input, constant, concat, where, zerosLike } from './frontend/tensor';
 export { grad, type GradOptions } from './autodiff/backward';
 export { toOnnxModel, OPSET } from './onnx/emit';
-export { createRuntime, Runtime, CompiledGraph, type RuntimeOptions, type GraphInputInfo, type WeightRef, type Feed, type RunOptions, type WriteInto, type CompileOptions } from './runtime/runtime';
+export { createRuntime, Runtime, CompiledGraph, type RuntimeOptions, type GraphInputInfo, type WeightRef, type Feed, type RunOptions, type WriteInto, type CompileOptions, type WorkerContext, type WorkerProgram } from './runtime/runtime';
 export { availableProviders, ProviderUnavailableError, type Provider } from './runtime/providers';
 export { Rng } from './random';
 export {

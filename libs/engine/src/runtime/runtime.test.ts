@@ -228,6 +228,31 @@ describe('allocated tensors and writeInto', () => {
   });
 });
 
+describe('programs in the worker (runProgram)', () => {
+  it('runs a TypeScript module next to an allocated tensor: dependent runs, writes and in-place growth all stay in that worker', async () => {
+    const { row } = await rt.allocate({ row: { dtype: 'float32', shape: [1, 2] } });
+    const inc = await rt.compile({ next: input('x', [1, 1]).add(1), row: input('x', [1, 1]).add(1) });
+    const program = new URL('./fixtures/count-program.ts', import.meta.url);
+    const out = await rt.runProgram<{ last: number; shape: number[] }>(program, { n: 5, ref: row.ref }, { graphs: { inc }, near: row });
+    expect(out).toEqual({ last: 5, shape: [1, 6] });
+    // The program grew the tensor under the same ref: a run on the main side sees every value.
+    const read = await rt.compile({ all: input('c', [1, 6]).add(0) });
+    expect((await read.run({ c: { ...row, shape: out.shape } })).all).toBeAllClose([1, 2, 3, 4, 5, 0]);
+    await rt.dropWeights({ row });
+  });
+
+  it('names what is wrong: a graph it was not given, a module without a default export, a tensor not allocated', async () => {
+    const { row } = await rt.allocate({ row: { dtype: 'float32', shape: [1, 8] } });
+    const other = await rt.compile({ y: input('x', [1, 1]).mul(3) });
+    const program = new URL('./fixtures/count-program.ts', import.meta.url);
+    await expect(rt.runProgram(program, { n: 1, ref: row.ref }, { graphs: { other }, near: row })).rejects.toThrow(/no graph named 'inc' \(given: other\)/);
+    await expect(rt.runProgram(new URL('./fixtures/no-default-program.mjs', import.meta.url), {}, { graphs: {}, near: row })).rejects.toThrow(/has no default export function/);
+    const [uploaded] = Object.values(await rt.uploadWeights({ w: hostTensor('float32', [1], [1]) }));
+    await expect(rt.runProgram(program, {}, { graphs: {}, near: uploaded })).rejects.toThrow(/was not made by runtime.allocate/);
+    await rt.dropWeights({ row });
+  });
+});
+
 describe('cancellation and failures', () => {
   it('an aborted signal rejects before sending, and an abort mid-run hands control back at once', async () => {
     const x = input('x', [256, 256]);

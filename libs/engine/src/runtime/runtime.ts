@@ -57,6 +57,22 @@ export interface RunOptions {
   writeInto?: Record<string, WriteInto>;
 }
 
+/**
+ * What a program run by Runtime.runProgram gets in its worker. Runs are not checked the way
+ * CompiledGraph.run checks them: ORT reports a wrong feed.
+ */
+export interface WorkerContext {
+  /** Runs one of the program's graphs (by the name given to runProgram); feeds may be WeightRefs. */
+  run(graph: string, feeds: Record<string, Feed>, options?: { writeInto?: Record<string, WriteInto> }): Promise<Record<string, HostTensor>>;
+  /** An allocated tensor held by this worker, by ref (live: runs writing into it change it). */
+  tensor(ref: string): HostTensor;
+  /** Resizes an allocated tensor along `axis` in place (same ref, contents kept, new room zero); returns its new shape. */
+  grow(ref: string, axis: number, size: number): number[];
+}
+
+/** A module's default export that Runtime.runProgram runs in a session worker. */
+export type WorkerProgram<I, O> = (context: WorkerContext, input: I) => Promise<O>;
+
 export interface CompileOptions {
   /**
    * Graph inputs baked into the session as initializers, by input name. ORT pre-packs constant
@@ -150,6 +166,13 @@ export class CompiledGraph {
     );
     this.replicas.set(best, loading);
     return loading.then(() => best);
+  }
+
+  /** @internal Loads this graph's session on `w` (Runtime.runProgram runs it there). */
+  async placeOn(w: SessionWorker): Promise<void> {
+    if (this.released) throw new Error(`graph ${this.key} was released`);
+    const placed = this.workerForRun(w);
+    if (placed instanceof Promise) await placed;
   }
 
   /**
@@ -398,6 +421,23 @@ export class Runtime {
         return w.request({ kind: 'drop', ids });
       }),
     ]);
+  }
+
+  /**
+   * Runs a program inside the worker that holds `near` (an allocated tensor), with `graphs` loaded
+   * there: `module`'s default export is called as `program(context, input)` (see WorkerProgram) and
+   * what it returns comes back. A loop of dependent runs — a decode loop that samples each token from
+   * the last run's logits — then pays no thread round trip per run (two wake-ups of an idle thread,
+   * ~0.9 ms on this VM against a ~4 ms run). `input` and the result are structured-cloned.
+   * TypeScript modules are loaded through tsx in the worker.
+   */
+  async runProgram<T>(module: URL, input: unknown, opts: { graphs: Record<string, CompiledGraph>; near: WeightRef }): Promise<T> {
+    const worker = this.pinned.get(opts.near.ref);
+    if (!worker) throw new Error(`runProgram: '${opts.near.ref}' was not made by runtime.allocate (or was dropped)`);
+    await Promise.all(Object.values(opts.graphs).map((g) => g.placeOn(worker)));
+    const keys = Object.fromEntries(Object.entries(opts.graphs).map(([name, g]) => [name, g.key]));
+    const outputs = Object.fromEntries(Object.entries(opts.graphs).map(([name, g]) => [name, g.outputNames]));
+    return worker.request<T>({ kind: 'program', module: module.href, input, graphs: keys, outputs });
   }
 
   /** @internal the worker holding an allocated tensor, or undefined for uploaded weights */

@@ -63,6 +63,65 @@ function spinConfig({ spinning, spinMicros }) {
   return { allow_spinning: '0' };
 }
 
+/** Runs one session on wire feeds (host tensors or weight refs); outputs named in writeInto are copied into allocated tensors instead of returned. */
+async function runSession(key, wireFeeds, outputNames, writeInto) {
+  const session = sessions.get(key);
+  if (!session) throw new Error(`no session for graph ${key} in this worker`);
+  /** @type {Record<string, import('onnxruntime-node').Tensor>} */
+  const feeds = {};
+  for (const [name, f] of Object.entries(wireFeeds)) {
+    const v = f.ref !== undefined ? weights.get(f.ref) : f;
+    if (!v) throw new Error(`feed '${name}' refers to weights '${f.ref}' that were not uploaded or were dropped`);
+    feeds[name] = new ort.Tensor(v.dtype, v.data, v.shape);
+  }
+  const out = await session.run(feeds, outputNames);
+  const result = {};
+  const transfer = [];
+  for (const name of outputNames) {
+    const t = out[name];
+    if (writeInto[name]) {
+      writeOutput(name, t, writeInto[name]);
+      continue;
+    }
+    const data = transferable(t.data);
+    result[name] = { dtype: t.type, shape: [...t.dims], data };
+    transfer.push(data.buffer);
+  }
+  for (const t of Object.values(out)) t.dispose?.();
+  return { result, transfer };
+}
+
+/** Resizes an allocated tensor along `axis`, keeping its contents and its id (new room is zero). */
+function growInPlace(ref, axis, size) {
+  const old = weights.get(ref);
+  if (!old) throw new Error(`grow: '${ref}' was dropped`);
+  const shape = old.shape.map((d, i) => (i === axis ? size : d));
+  const data = new arrays[old.dtype](shape.reduce((a, b) => a * b, 1));
+  placeBlocks(old.data, old.shape, data, shape, axis, 0);
+  weights.set(ref, { dtype: old.dtype, shape, data });
+  return shape;
+}
+
+/** Program modules by URL. TypeScript ones (the packages' own, run from source) get tsx's loader first, registered once. */
+const programs = new Map();
+let typescriptLoader = null;
+function loadProgram(url) {
+  let program = programs.get(url);
+  if (!program) {
+    const typescript = /\.[mc]?ts$/.test(new URL(url).pathname);
+    typescriptLoader ??= typescript ? import('tsx/esm/api').then(({ register }) => register()) : null;
+    program = Promise.resolve(typescript ? typescriptLoader : null)
+      .then(() => import(url))
+      .then((m) => {
+        if (typeof m.default !== 'function') throw new Error(`program ${url} has no default export function`);
+        return m.default;
+      });
+    program.catch(() => programs.delete(url));
+    programs.set(url, program);
+  }
+  return program;
+}
+
 async function handle(msg) {
   switch (msg.kind) {
     case 'load': {
@@ -83,32 +142,26 @@ async function handle(msg) {
       }
       return { result: null, transfer: [] };
     }
-    case 'run': {
-      const session = sessions.get(msg.key);
-      if (!session) throw new Error(`no session for graph ${msg.key} in this worker`);
-      /** @type {Record<string, import('onnxruntime-node').Tensor>} */
-      const feeds = {};
-      for (const [name, f] of Object.entries(msg.feeds)) {
-        const v = f.ref !== undefined ? weights.get(f.ref) : f;
-        if (!v) throw new Error(`feed '${name}' refers to weights '${f.ref}' that were not uploaded or were dropped`);
-        feeds[name] = new ort.Tensor(v.dtype, v.data, v.shape);
-      }
-      const out = await session.run(feeds, msg.outputNames);
-      const result = {};
-      const transfer = [];
-      const writeInto = msg.writeInto ?? {};
-      for (const name of msg.outputNames) {
-        const t = out[name];
-        if (writeInto[name]) {
-          writeOutput(name, t, writeInto[name]);
-          continue;
-        }
-        const data = transferable(t.data);
-        result[name] = { dtype: t.type, shape: [...t.dims], data };
-        transfer.push(data.buffer);
-      }
-      for (const t of Object.values(out)) t.dispose?.();
-      return { result, transfer };
+    case 'run':
+      return runSession(msg.key, msg.feeds, msg.outputNames, msg.writeInto ?? {});
+    case 'program': {
+      // A module run here against this worker's sessions and tensors (Runtime.runProgram).
+      const program = await loadProgram(msg.module);
+      const context = {
+        run: async (graph, feeds, options = {}) => {
+          const key = msg.graphs[graph];
+          if (!key) throw new Error(`program ${msg.module}: no graph named '${graph}' (given: ${Object.keys(msg.graphs).join(', ')})`);
+          const writeInto = Object.fromEntries(Object.entries(options.writeInto ?? {}).map(([name, w]) => [name, { ref: w.target.ref, axis: w.axis, offset: w.offset }]));
+          return (await runSession(key, feeds, msg.outputs[graph], writeInto)).result;
+        },
+        tensor: (ref) => {
+          const t = weights.get(ref);
+          if (!t) throw new Error(`program ${msg.module}: tensor '${ref}' is not in this worker`);
+          return t;
+        },
+        grow: (ref, axis, size) => growInPlace(ref, axis, size),
+      };
+      return { result: await program(context, msg.input), transfer: [] };
     }
     case 'inspect': {
       // Optimizes the model as a session would and reports the node op types ORT ends up running.
@@ -138,12 +191,9 @@ async function handle(msg) {
     }
     case 'grow': {
       for (const { from, to, shape } of msg.moves) {
-        const old = weights.get(from);
-        if (!old) throw new Error(`grow: '${from}' was dropped`);
-        const data = new arrays[old.dtype](shape.reduce((a, b) => a * b, 1));
-        placeBlocks(old.data, old.shape, data, shape, msg.axis, 0);
+        growInPlace(from, msg.axis, shape[msg.axis]);
+        weights.set(to, weights.get(from));
         weights.delete(from);
-        weights.set(to, { dtype: old.dtype, shape, data });
       }
       return { result: null, transfer: [] };
     }

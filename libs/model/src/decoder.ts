@@ -1,7 +1,12 @@
 /** @file Incremental decoding over a KV cache that lives in the runtime's worker: fixed capacity, appended in place. */
 import type { CompiledGraph, Feed, HostTensor, Runtime, WeightRef, WriteInto } from '@seal/engine';
 import type { ModelConfig } from './config';
+import type { DecodeLoopInput, DecodeLoopOutput, LoopSampling } from './decode-loop';
 import { idsFeed, positionIds, ropeRowFeeds, slotFeeds } from './feeds';
+import type { StopReason } from './stopping';
+
+/** The worker program behind Decoder.sample. */
+const DECODE_LOOP = new URL('./decode-loop.ts', import.meta.url);
 
 /** Graph input / output names of the slot-cache decode graph (LanguageModel.openDecoder builds it). */
 export const slotNames = {
@@ -18,6 +23,42 @@ export const slotNames = {
  * would otherwise read up to `capacity` slots every step). Each growth copies the cache once.
  */
 export const GROW_SLOTS = 64;
+
+/** Checks one step's new tokens against the context, the cache capacity and the mask; returns the tokens written after it. */
+export function stepLength(config: ModelConfig, capacity: number, filled: number, ids: HostTensor, newMask: readonly (readonly number[])[]): number {
+  const t = ids.shape[1];
+  if (t === 0) throw new RangeError('decoder: a step needs at least one token per row');
+  const total = filled + t;
+  if (total > config.maxPositionEmbeddings) {
+    throw new RangeError(`prompt + generated tokens: ${total} tokens exceed the model's context (max_position_embeddings = ${config.maxPositionEmbeddings})`);
+  }
+  if (total > capacity) throw new RangeError(`decoder: ${total} tokens exceed the cache capacity of ${capacity} (openDecoder's capacity)`);
+  newMask.forEach((row, b) => {
+    if (row.length !== t) throw new RangeError(`decoder: mask row ${b} has ${row.length} entries, ids have ${t}`);
+  });
+  return total;
+}
+
+/** Cache slots to hold `needed` tokens given `slots` now: unchanged when they fit, else `growBy` more than needed, capped at `capacity`. */
+export function slotsFor(needed: number, slots: number, capacity: number, growBy: number): number {
+  return needed <= slots ? slots : Math.min(capacity, needed + growBy);
+}
+
+/**
+ * One step's feeds over the slot cache (ids, RoPE rows, mask and slot indices, the cache itself)
+ * and where its new keys/values go: the next `t` slots after `filled`. `history` already holds the
+ * new tokens' mask. Decoder.step and the worker's decode loop (decode-loop.ts) both build steps here.
+ */
+export function stepFeeds(config: ModelConfig, cache: Record<string, WeightRef>, history: readonly (readonly number[])[], filled: number, ids: HostTensor): { feeds: Record<string, Feed>; writeInto: Record<string, WriteInto> } {
+  const t = ids.shape[1];
+  const slots = cache[slotNames.past(0, 'k')].shape[3];
+  const feeds: Record<string, Feed> = { ...cache, ids, ...ropeRowFeeds(config, positionIds(history, t)), ...slotFeeds(history, filled, slots, t) };
+  const writeInto: Record<string, WriteInto> = {};
+  for (let i = 0; i < config.numLayers; i++) {
+    for (const which of ['k', 'v'] as const) writeInto[slotNames.present(i, which)] = { target: cache[slotNames.past(i, which)], axis: 3, offset: filled };
+  }
+  return { feeds, writeInto };
+}
 
 /** A compiled slot-cache graph and the feeds it gets every step: frozen weights unless baked in, and the adapter. */
 export interface DecodeGraph {
@@ -57,7 +98,7 @@ export class Decoder {
   private async reserve(needed: number): Promise<Record<string, WeightRef>> {
     const slots = this.cache ? this.cache[slotNames.past(0, 'k')].shape[3] : 0;
     if (this.cache && needed <= slots) return this.cache;
-    const size = Math.min(this.capacity, needed + this.growBy);
+    const size = slotsFor(needed, slots, this.capacity, this.growBy);
     if (this.cache) {
       this.cache = await this.runtime.grow(this.cache, 3, size);
     } else {
@@ -84,31 +125,47 @@ export class Decoder {
     if (this.closed) throw new Error('decoder: step after close()');
     if (ids.length !== this.batch || newMask.length !== this.batch) throw new RangeError(`decoder: step got ${ids.length} rows of ids and ${newMask.length} of mask, the decoder holds ${this.batch}`);
     const idsTensor = idsFeed(ids, this.config.vocabSize);
-    const t = idsTensor.shape[1];
-    if (t === 0) throw new RangeError('decoder: a step needs at least one token per row');
-    const total = this.filled + t;
-    if (total > this.config.maxPositionEmbeddings) {
-      throw new RangeError(`prompt + generated tokens: ${total} tokens exceed the model's context (max_position_embeddings = ${this.config.maxPositionEmbeddings})`);
-    }
-    if (total > this.capacity) throw new RangeError(`decoder: ${total} tokens exceed the cache capacity of ${this.capacity} (openDecoder's capacity)`);
-    newMask.forEach((row, b) => {
-      if (row.length !== t) throw new RangeError(`decoder: mask row ${b} has ${row.length} entries, ids have ${t}`);
-    });
+    const total = stepLength(this.config, this.capacity, this.filled, idsTensor, newMask);
     // Committed only after the run succeeds, so a failed step leaves the decoder as it was.
     const history = this.history.map((row, b) => [...row, ...newMask[b]]);
     const cache = await this.reserve(total);
-    const slots = cache[slotNames.past(0, 'k')].shape[3];
-    const { graph, fixedFeeds } = t === 1 ? this.graphs.single : this.graphs.tokens;
-    const rope = ropeRowFeeds(this.config, positionIds(history, t));
-    const feeds: Record<string, Feed> = { ...fixedFeeds, ...cache, ids: idsTensor, ...rope, ...slotFeeds(history, this.filled, slots, t) };
-    const writeInto: Record<string, WriteInto> = {};
-    for (let i = 0; i < this.config.numLayers; i++) {
-      for (const which of ['k', 'v'] as const) writeInto[slotNames.present(i, which)] = { target: cache[slotNames.past(i, which)], axis: 3, offset: this.filled };
-    }
-    const out = await graph.run(feeds, { writeInto });
+    const { graph, fixedFeeds } = idsTensor.shape[1] === 1 ? this.graphs.single : this.graphs.tokens;
+    const { feeds, writeInto } = stepFeeds(this.config, cache, history, this.filled, idsTensor);
+    const out = await graph.run({ ...fixedFeeds, ...feeds }, { writeInto });
     this.history = history;
     this.filled = total;
     return out.logits;
+  }
+
+  /**
+   * Prefills `prompt` (a step like step()) and then samples and feeds one token per unfinished row
+   * until every row stops at EOS or `maxNewTokens` — all inside the worker holding the cache
+   * (decode-loop.ts), so no token costs a round trip between threads. The same tokens as sampling
+   * step() by step() with the same seed. Stop strings need the text, so generate() keeps those on
+   * the step() path.
+   */
+  async sample(prompt: { ids: number[][]; mask: number[][] }, options: LoopSampling): Promise<{ tokens: number[][]; stopReasons: StopReason[] }> {
+    if (this.closed) throw new Error('decoder: sample after close()');
+    if (prompt.ids.length !== this.batch || prompt.mask.length !== this.batch) throw new RangeError(`decoder: sample got ${prompt.ids.length} rows of ids and ${prompt.mask.length} of mask, the decoder holds ${this.batch}`);
+    stepLength(this.config, this.capacity, this.filled, idsFeed(prompt.ids, this.config.vocabSize), prompt.mask);
+    const cache = await this.reserve(this.filled + prompt.ids[0].length);
+    const input: DecodeLoopInput = {
+      config: this.config,
+      capacity: this.capacity,
+      growBy: this.growBy,
+      cache,
+      filled: this.filled,
+      history: this.history,
+      fixedFeeds: { tokens: this.graphs.tokens.fixedFeeds, single: this.graphs.single.fixedFeeds },
+      prompt,
+      sampling: options,
+    };
+    const out = await this.runtime.runProgram<DecodeLoopOutput>(DECODE_LOOP, input, { graphs: { tokens: this.graphs.tokens.graph, single: this.graphs.single.graph }, near: cache[slotNames.past(0, 'k')] });
+    // The worker grew the cache in place (same refs): only the shapes here are stale.
+    this.cache = Object.fromEntries(Object.entries(cache).map(([name, ref]) => [name, { ...ref, shape: ref.shape.map((d, i) => (i === 3 ? out.slots : d)) }]));
+    this.filled = out.filled;
+    this.history = out.history;
+    return { tokens: out.tokens, stopReasons: out.stopReasons };
   }
 
   /** Cache slots allocated now (grows towards `capacity` as tokens arrive). */

@@ -85,6 +85,39 @@ describe.each(['llama-fp32', 'qwen2-bf16'] as const)('%s', (name) => {
     }
   });
 
+  it("the worker's decode loop samples what the step-by-step path samples: padded batch, seeded top-p, rows stopping at EOS at different steps", async () => {
+    const stepByStep = { onText: () => undefined }; // streaming needs the text each step, so it keeps the step path
+    for (const sampling of [{ temperature: 0 }, { temperature: 1, topP: 0.9, topK: 50, seed: 3 }]) {
+      const free = await generate(model, golden.prompts, { ...sampling, maxNewTokens: 8, eosTokenIds: [] });
+      // Row 0's third token ends row 0 where it first appears; row 1 stops wherever it shows up in it, if at all.
+      const eos = free.tokens[0][2];
+      const opts = { ...sampling, maxNewTokens: 8, eosTokenIds: [eos] };
+      const loop = await generate(model, golden.prompts, opts);
+      expect(loop.tokens[0]).toEqual(free.tokens[0].slice(0, free.tokens[0].indexOf(eos) + 1));
+      expect(loop.stopReasons[0]).toBe('eos');
+      const steps = await generate(model, golden.prompts, { ...opts, ...stepByStep });
+      expect(steps.tokens).toEqual(loop.tokens);
+      expect(steps.stopReasons).toEqual(loop.stopReasons);
+    }
+  });
+
+  it('a decoder steps on after its worker loop: the cache, its length and the mask history come back in step', async () => {
+    const [prompt] = golden.prompts;
+    const v = model.config.vocabSize;
+    const decoder = await model.openDecoder(1, prompt.length + 6, null, { growBy: 1 }); // grows in the worker, in place
+    try {
+      const out = await decoder.sample({ ids: [prompt], mask: [prompt.map(() => 1)] }, { temperature: 0, seed: 0, eosTokenIds: [], maxNewTokens: 4, padId: 0 });
+      expect(out.tokens[0]).toEqual(golden.tokens[0].slice(0, 4));
+      expect(decoder.length).toBe(prompt.length + 3); // the last sampled token is not fed
+      expect(decoder.slots).toBe(prompt.length + 3);
+      const last = await decoder.step([[out.tokens[0][3]]], [[1]]);
+      const full = await model.logits([[...prompt, ...out.tokens[0]]]);
+      expect(last.data).toBeAllClose(full.data.subarray((prompt.length + 3) * v), { atol: 1e-5, rtol: 1e-5 });
+    } finally {
+      await decoder.close();
+    }
+  });
+
   it('sampling is reproducible per seed and changes with the seed or the adapter', async () => {
     const opts = { temperature: 1, topP: 0.9, topK: 50, maxNewTokens: 8, eosTokenIds: [], seed: 3 };
     const a = await generate(model, golden.prompts, opts);
@@ -138,5 +171,13 @@ describe('stopping and streaming', () => {
 
   it('rejects a prompt longer than the context', async () => {
     await expect(generate(model, [new Array(60).fill(1)], { temperature: 0, maxNewTokens: 10 })).rejects.toThrow(/exceed the model's context/);
+  });
+
+  it('a generation that runs past the context fails with the context error from the worker loop too, and the runtime goes on', async () => {
+    const room = model.config.maxPositionEmbeddings - prompt.length;
+    const opts = { temperature: 0, maxNewTokens: room + 3, eosTokenIds: [] };
+    await expect(generate(model, [prompt], opts)).rejects.toThrow(`${model.config.maxPositionEmbeddings + 1} tokens exceed the model's context`);
+    await expect(generate(model, [prompt], { ...opts, onText: () => undefined })).rejects.toThrow(`${model.config.maxPositionEmbeddings + 1} tokens exceed the model's context`);
+    expect((await generate(model, [prompt], { temperature: 0, maxNewTokens: 3, eosTokenIds: [] })).tokens).toEqual([expected.slice(0, 3)]);
   });
 });

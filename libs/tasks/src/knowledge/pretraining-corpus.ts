@@ -48,7 +48,7 @@ function personDocuments(rng: Prng, world: World, { person, phrasing, record }: 
 
 /** One self-edit demonstration (prompt + completion) about a person. */
 function demonstrationDocument(rng: Prng, world: World, { person, phrasing, record }: WorldPerson): PretrainDocument {
-  const demo = demoDocument(rng, person, record.context, phrasing, world.config.impliedInDemoRate, world.config.walkThroughDemoRate);
+  const demo = demoDocument(rng, person, record.context, phrasing, world.config.impliedInDemoRate, world.config.walkThroughDemoRate, world.config.impliedRepeatRate);
   return { kind: 'self-edit', text: `${demo.prompt}${demo.completion}` };
 }
 

@@ -4,6 +4,7 @@
  */
 import { DIRECT_RELATIONS, IMPLIED_FROM, IMPLIED_RELATIONS, PERSON_STATEMENTS } from './relations';
 import { question, restatement, statement, type PassagePhrasing, type Person } from './person';
+import type { PersonRelation } from './relations';
 import type { Prng } from './prng';
 import { selfEditPrompt, type SelfEditStyle } from './prompts';
 
@@ -71,16 +72,24 @@ export function demoCompletion(
  * an implied fact then needs only the value written on the line before plus world knowledge —
  * where finding the value in a paraphrase far back in the prompt is not learned in a tiny budget.
  */
-export function walkThroughCompletion(rng: Prng, person: Person, context: string, phrasing: PassagePhrasing, impliedRate: number): string {
+export function walkThroughCompletion(rng: Prng, person: Person, context: string, phrasing: PassagePhrasing, impliedRate: number, repeatRate = 0): string {
   const order = [...DIRECT_RELATIONS].sort((a, b) => context.indexOf(person.facts[a]) - context.indexOf(person.facts[b]));
   return order
     .flatMap((relation) => [
       statement(person, relation, PERSON_STATEMENTS[relation][phrasing[relation]]!),
-      ...IMPLIED_RELATIONS.filter((implied) => IMPLIED_FROM[implied].from === relation && rng.chance(impliedRate)).map((implied) =>
-        restatement(rng, person, implied),
+      ...IMPLIED_RELATIONS.filter((implied) => IMPLIED_FROM[implied].from === relation && rng.chance(impliedRate)).flatMap((implied) =>
+        impliedLines(rng, person, implied, repeatRate),
       ),
     ])
     .join('\n');
+}
+
+/** An implied fact's line, and with p = `repeatRate` a second line in another phrasing (no draw at rate 0). */
+function impliedLines(rng: Prng, person: Person, implied: PersonRelation, repeatRate: number): string[] {
+  const first = restatement(rng, person, implied);
+  if (!(repeatRate > 0 && rng.chance(repeatRate))) return [first];
+  const others = PERSON_STATEMENTS[implied].map((template) => statement(person, implied, template)).filter((line) => line !== first);
+  return others.length ? [first, rng.pick(others)] : [first];
 }
 
 /**
@@ -95,6 +104,7 @@ export function demoDocument(
   phrasing: PassagePhrasing,
   impliedRate: number,
   walkThroughRate = 0,
+  repeatRate = 0,
 ): { style: SelfEditStyle; prompt: string; completion: string } {
   const style = drawDemoStyle(rng);
   // No draw at rate 0, so corpora without walk-throughs stay byte-identical.
@@ -102,7 +112,7 @@ export function demoDocument(
   return {
     style,
     prompt: selfEditPrompt({ title: person.name, context }, style),
-    completion: walk ? walkThroughCompletion(rng, person, context, phrasing, impliedRateFor(style, impliedRate)) : demoCompletion(rng, person, phrasing, style, impliedRate),
+    completion: walk ? walkThroughCompletion(rng, person, context, phrasing, impliedRateFor(style, impliedRate), repeatRate) : demoCompletion(rng, person, phrasing, style, impliedRate),
   };
 }
 

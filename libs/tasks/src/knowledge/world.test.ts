@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decadeOf } from './entities';
 import { statement } from './person';
-import { DIRECT_RELATIONS, PERSON_STATEMENTS } from './relations';
+import { DIRECT_RELATIONS, IMPLIED_RELATIONS, PERSON_STATEMENTS } from './relations';
 import { pretrainingCorpus } from './pretraining-corpus';
 import { selfEditPrompt } from './prompts';
 import { buildTrainSequences } from './train-sequences';
@@ -147,6 +147,24 @@ describe('pretrainingCorpus', () => {
       expect(direct.every((d) => d.line >= 0)).toBe(true);
       expect(direct.sort((a, b) => a.at - b.at).map((d) => d.line)).toEqual(direct.map((d) => d.line).sort((a, b) => a - b));
       expect(lines).toHaveLength(10); // five direct + five implied at impliedInDemoRate 1
+    }
+  });
+
+  it('with impliedRepeatRate, a walk-through states an implied fact a second time in another phrasing; at 0 the corpus is unchanged', () => {
+    const config = { ...small, selfEditDemoRate: 0, demoOnlyPeople: 40, walkThroughDemoRate: 1, impliedInDemoRate: 1 };
+    expect(sha(pretrainingCorpus(generateWorld(7, { ...config, impliedRepeatRate: 0 })))).toBe(sha(pretrainingCorpus(generateWorld(7, config))));
+    const doubled = generateWorld(7, { ...config, impliedRepeatRate: 1 });
+    const docs = pretrainingCorpus(doubled).filter((d) => d.kind === 'self-edit' && d.text.includes('Implications:\n'));
+    expect(docs.length).toBeGreaterThan(10);
+    for (const doc of docs) {
+      const { person } = doubled.demoOnly.find((p) => doc.text.includes(`Passage:\n${p.person.name}\n`))!;
+      const lines = doc.text.split('Implications:\n')[1]!.trim().split('\n');
+      expect(lines).toHaveLength(15); // five direct, five implied twice
+      for (const relation of IMPLIED_RELATIONS) {
+        const phrasings = PERSON_STATEMENTS[relation].map((t) => statement(person, relation, t));
+        const stated = lines.filter((l) => phrasings.includes(l));
+        expect(new Set(stated).size).toBe(2);
+      }
     }
   });
 

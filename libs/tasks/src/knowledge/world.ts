@@ -30,6 +30,12 @@ export interface WorldConfig extends WorldEntitySizes, QuestionMix {
   walkThroughDemoRate: number;
   /** Chance that a demonstration writes out each implied fact (mixed quality on purpose). */
   impliedInDemoRate: number;
+  /**
+   * Chance that a walk-through demonstration states an implied fact it writes a second time, in
+   * another phrasing. The student absorbs a fact stated twice far better than once (BENCHMARKS.md),
+   * so this gives the base policy a variation that the reward can see and RL can amplify.
+   */
+  impliedRepeatRate: number;
   /** Times each world fact is stated (in rotating phrasings) in the pretraining corpus. */
   worldFactRepeats: number;
   /** Bios (all facts, fresh phrasings each) per pretraining person. */
@@ -58,6 +64,7 @@ export const DEFAULT_WORLD_CONFIG: WorldConfig = {
   demoOnlyPeople: 0,
   walkThroughDemoRate: 0,
   impliedInDemoRate: 0.35,
+  impliedRepeatRate: 0,
   worldFactRepeats: 4,
   biosPerPerson: 1,
 };
@@ -94,7 +101,7 @@ function checkConfig(config: WorldConfig): void {
   for (const key of counts) {
     if (!Number.isInteger(config[key]) || config[key] < 0) throw new Error(`world config: ${key} must be a non-negative integer, got ${config[key]}`);
   }
-  const rates = ['directQuestionRate', 'selfEditDemoRate', 'impliedInDemoRate', 'walkThroughDemoRate'] as const;
+  const rates = ['directQuestionRate', 'selfEditDemoRate', 'impliedInDemoRate', 'walkThroughDemoRate', 'impliedRepeatRate'] as const;
   for (const key of rates) {
     if (!(config[key] >= 0 && config[key] <= 1)) throw new Error(`world config: ${key} must be in [0, 1], got ${config[key]}`);
   }

@@ -142,7 +142,7 @@ export class Decoder {
    * until every row stops at EOS or `maxNewTokens` — all inside the worker holding the cache
    * (decode-loop.ts), so no token costs a round trip between threads. The same tokens as sampling
    * step() by step() with the same seed. Stop strings need the text, so generate() keeps those on
-   * the step() path.
+   * the step() path. A failure closes the decoder (the cache may be partly written).
    */
   async sample(prompt: { ids: number[][]; mask: number[][] }, options: LoopSampling): Promise<{ tokens: number[][]; stopReasons: StopReason[] }> {
     if (this.closed) throw new Error('decoder: sample after close()');
@@ -160,7 +160,15 @@ export class Decoder {
       prompt,
       sampling: options,
     };
-    const out = await this.runtime.runProgram<DecodeLoopOutput>(DECODE_LOOP, input, { graphs: { tokens: this.graphs.tokens.graph, single: this.graphs.single.graph }, near: cache[slotNames.past(0, 'k')] });
+    let out: DecodeLoopOutput;
+    try {
+      out = await this.runtime.runProgram<DecodeLoopOutput>(DECODE_LOOP, input, { graphs: { tokens: this.graphs.tokens.graph, single: this.graphs.single.graph }, near: cache[slotNames.past(0, 'k')] });
+    } catch (e) {
+      // The loop may have written and grown the cache before it failed: this side no longer knows
+      // its state, so the decoder ends here rather than step on from a wrong one.
+      await this.close().catch(() => undefined);
+      throw e;
+    }
     // The worker grew the cache in place (same refs): only the shapes here are stale.
     this.cache = Object.fromEntries(Object.entries(cache).map(([name, ref]) => [name, { ...ref, shape: ref.shape.map((d, i) => (i === 3 ? out.slots : d)) }]));
     this.filled = out.filled;

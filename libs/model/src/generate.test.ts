@@ -116,6 +116,10 @@ describe.each(['llama-fp32', 'qwen2-bf16'] as const)('%s', (name) => {
     } finally {
       await decoder.close();
     }
+    // A loop that fails midway (here at the cache's capacity) closes its decoder.
+    const short = await model.openDecoder(1, prompt.length + 2);
+    await expect(short.sample({ ids: [prompt], mask: [prompt.map(() => 1)] }, { temperature: 0, seed: 0, eosTokenIds: [], maxNewTokens: 8, padId: 0 })).rejects.toThrow(`exceed the cache capacity of ${prompt.length + 2}`);
+    await expect(short.step([[1]], [[1]])).rejects.toThrow('step after close()');
   });
 
   it('sampling is reproducible per seed and changes with the seed or the adapter', async () => {

@@ -241,11 +241,12 @@ describe('programs in the worker (runProgram)', () => {
     await rt.dropWeights({ row });
   });
 
-  it('names what is wrong: a graph it was not given, a module without a default export, a tensor not allocated', async () => {
+  it('names what is wrong: a graph it was not given, a tensor shrunk, a module without a default export, a tensor not allocated', async () => {
     const { row } = await rt.allocate({ row: { dtype: 'float32', shape: [1, 8] } });
     const other = await rt.compile({ y: input('x', [1, 1]).mul(3) });
     const program = new URL('./fixtures/count-program.ts', import.meta.url);
     await expect(rt.runProgram(program, { n: 1, ref: row.ref }, { graphs: { other }, near: row })).rejects.toThrow(/no graph named 'inc' \(given: other\)/);
+    await expect(rt.runProgram(program, { n: 1, ref: row.ref, shrinkTo: 4 }, { graphs: {}, near: row })).rejects.toThrow(/cannot shrink from 8 to 4 on axis 1/);
     await expect(rt.runProgram(new URL('./fixtures/no-default-program.mjs', import.meta.url), {}, { graphs: {}, near: row })).rejects.toThrow(/has no default export function/);
     const [uploaded] = Object.values(await rt.uploadWeights({ w: hostTensor('float32', [1], [1]) }));
     await expect(rt.runProgram(program, {}, { graphs: {}, near: uploaded })).rejects.toThrow(/was not made by runtime.allocate/);

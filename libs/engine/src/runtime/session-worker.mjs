@@ -95,6 +95,8 @@ async function runSession(key, wireFeeds, outputNames, writeInto) {
 function growInPlace(ref, axis, size) {
   const old = weights.get(ref);
   if (!old) throw new Error(`grow: '${ref}' was dropped`);
+  if (!Number.isInteger(axis) || axis < 0 || axis >= old.shape.length) throw new Error(`grow: axis ${axis} is not an axis of '${ref}' [${old.shape.join(', ')}]`);
+  if (!Number.isInteger(size) || size < old.shape[axis]) throw new Error(`grow: '${ref}' cannot shrink from ${old.shape[axis]} to ${size} on axis ${axis}`);
   const shape = old.shape.map((d, i) => (i === axis ? size : d));
   const data = new arrays[old.dtype](shape.reduce((a, b) => a * b, 1));
   placeBlocks(old.data, old.shape, data, shape, axis, 0);

@@ -3,10 +3,10 @@
  * passages and their oracle self-edits for the table. The world is regenerated from the seed and
  * config the model was pretrained on (`<model>/world.json`), so no data files need to ship.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KnowledgeContext } from '@seal/coordinator';
-import { generateWorld, passageContexts, type WorldConfig } from '@seal/tasks';
+import { generateWorld, passageContexts, readWorldFile, type WorldConfig } from '@seal/tasks';
 
 /** The world the committed tiny model was pretrained on (tools/world/make-world.ts default). */
 export const DEFAULT_WORLD_SEED = 1;
@@ -29,12 +29,7 @@ export function loadWorldContexts(source: string, modelDir: string): WorldContex
   let seed = DEFAULT_WORLD_SEED;
   let config: Partial<WorldConfig> = {};
   if (existsSync(worldFile)) {
-    const parsed = JSON.parse(readFileSync(worldFile, 'utf8')) as { seed?: unknown; config?: unknown };
-    if (typeof parsed.seed !== 'number' || typeof parsed.config !== 'object' || parsed.config === null) {
-      throw new Error(`${worldFile}: expected {"seed": number, "config": {...}} as written by pnpm world`);
-    }
-    seed = parsed.seed;
-    config = parsed.config as Partial<WorldConfig>;
+    ({ seed, config } = readWorldFile(worldFile));
   } else if (source !== 'tiny-world') {
     throw new Error(`data.source: ${source} is neither "tiny-world" nor a folder with a world.json`);
   }

@@ -26,6 +26,8 @@ describe('eval inputs', () => {
       expect(() => readModelWorld(dir)).toThrow(/world\.json not found/);
       writeFileSync(path.join(dir, 'world.json'), '{"seed":"x"}');
       expect(() => readModelWorld(dir)).toThrow(/expected \{"seed": number/);
+      writeFileSync(path.join(dir, 'world.json'), '{"seed": 1,');
+      expect(() => readModelWorld(dir)).toThrow(/world\.json: not valid JSON/);
       // A checkpoint folder has no world.json: the world file is named separately.
       const elsewhere = path.join(dir, 'elsewhere.json');
       expect(() => readModelWorld(dir, elsewhere)).toThrow(/--world: .*elsewhere\.json not found/);

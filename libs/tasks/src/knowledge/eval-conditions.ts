@@ -46,12 +46,22 @@ export function readModelWorld(modelDir: string, worldFile?: string): { seed: nu
   }
   const file = worldFile ?? path.join(modelDir, 'world.json');
   if (!existsSync(file)) throw new EvalInputError(`${worldFile ? '--world' : '--model'}: ${file} not found (the world the model was pretrained on; seal pretrain writes it)`);
-  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { seed?: unknown; config?: unknown };
-  if (typeof parsed.seed !== 'number' || typeof parsed.config !== 'object' || parsed.config === null) {
-    throw new EvalInputError(`${file}: expected {"seed": number, "config": {...}}`);
+  const { seed, config } = readWorldFile(file);
+  return { seed, config, world: generateWorld(seed, config) };
+}
+
+/** The seed and config of a `world.json` (seal pretrain and `pnpm world` write one), from which generateWorld rebuilds the world. */
+export function readWorldFile(file: string): { seed: number; config: Partial<WorldConfig> } {
+  let parsed: { seed?: unknown; config?: unknown };
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as typeof parsed;
+  } catch (e) {
+    throw new EvalInputError(`${file}: not valid JSON (${(e as Error).message})`);
   }
-  const config = parsed.config as Partial<WorldConfig>;
-  return { seed: parsed.seed, config, world: generateWorld(parsed.seed, config) };
+  if (typeof parsed.seed !== 'number' || typeof parsed.config !== 'object' || parsed.config === null) {
+    throw new EvalInputError(`${file}: expected {"seed": number, "config": {...}} as seal pretrain and pnpm world write it`);
+  }
+  return { seed: parsed.seed, config: parsed.config as Partial<WorldConfig> };
 }
 
 /** A held-out passage as the coordinator scores it (structurally its KnowledgeContext). */

@@ -86,7 +86,8 @@ export async function generate(model: LanguageModel, prompts: readonly (readonly
   const padId = config.padTokenId ?? tokenizer?.padId ?? eos[0] ?? 0;
   const adapter = options.adapter ?? null;
 
-  // 1. Pad the batch and build the parts: sampler, stop criterion, text decoding.
+  // 1. Pad the batch and build the parts: sampler, stop criterion, text decoding. Built on both
+  //    paths: they reject bad options (temperature, maxNewTokens) before any run.
   const { ids, mask } = leftPad(prompts, padId);
   const sample = samplerFor(options, createRng(options.seed ?? 0));
   const shouldStop = anyCriterion(eosCriterion(eos), stopStringCriterion(stops), maxNewTokensCriterion(options.maxNewTokens));

@@ -48,7 +48,10 @@ function personDocuments(rng: Prng, world: World, { person, phrasing, record }: 
 
 /** One self-edit demonstration (prompt + completion) about a person. */
 function demonstrationDocument(rng: Prng, world: World, { person, phrasing, record }: WorldPerson): PretrainDocument {
-  const demo = demoDocument(rng, person, record.context, phrasing, world.config.impliedInDemoRate, world.config.walkThroughDemoRate, world.config.impliedRepeatRate);
+  const demo = demoDocument(rng, person, record.context, phrasing, world.config.impliedInDemoRate, world.config.walkThroughDemoRate, {
+    repeatRate: world.config.impliedRepeatRate,
+    questionRate: world.config.impliedQuestionRate,
+  });
   return { kind: 'self-edit', text: `${demo.prompt}${demo.completion}` };
 }
 

@@ -65,6 +65,14 @@ export function demoCompletion(
   return relations.map((relation) => restatement(rng, person, relation, phrasing)).join('\n');
 }
 
+/** How a walk-through writes the implied facts it states (each rate 0 by default, which draws nothing). */
+export interface ImpliedLineStyle {
+  /** Chance that an implied fact gets a second line in another phrasing. */
+  repeatRate?: number;
+  /** Chance that the whole walk-through writes its implied facts as questions and answers instead of statements. */
+  questionRate?: number;
+}
+
 /**
  * A "walk the passage" completion: each sentence of the passage in its own phrasing with the name
  * as subject, in the passage's order, each followed by what it implies (each implied fact with
@@ -72,20 +80,39 @@ export function demoCompletion(
  * an implied fact then needs only the value written on the line before plus world knowledge —
  * where finding the value in a paraphrase far back in the prompt is not learned in a tiny budget.
  */
-export function walkThroughCompletion(rng: Prng, person: Person, context: string, phrasing: PassagePhrasing, impliedRate: number, repeatRate = 0): string {
+export function walkThroughCompletion(
+  rng: Prng,
+  person: Person,
+  context: string,
+  phrasing: PassagePhrasing,
+  impliedRate: number,
+  { repeatRate = 0, questionRate = 0 }: ImpliedLineStyle = {},
+): string {
+  // One draw per completion: a demonstration keeps one form for all its implied facts. A rate of 0
+  // draws nothing, so corpora without it stay byte-identical.
+  const asQuestions = questionRate > 0 && rng.chance(questionRate);
   const order = [...DIRECT_RELATIONS].sort((a, b) => context.indexOf(person.facts[a]) - context.indexOf(person.facts[b]));
   return order
     .flatMap((relation) => [
       statement(person, relation, PERSON_STATEMENTS[relation][phrasing[relation]]!),
       ...IMPLIED_RELATIONS.filter((implied) => IMPLIED_FROM[implied].from === relation && rng.chance(impliedRate)).flatMap((implied) =>
-        impliedLines(rng, person, implied, repeatRate),
+        asQuestions ? [questionLine(rng, person, implied)] : impliedStatements(rng, person, implied, repeatRate),
       ),
     ])
     .join('\n');
 }
 
+/**
+ * An implied fact as one "Question: … Answer: …" line: one line is one inner-loop example (SEAL's
+ * line split), so question and answer are learned together.
+ */
+function questionLine(rng: Prng, person: Person, implied: PersonRelation): string {
+  const qa = question(rng, person, implied);
+  return `Question: ${qa.question} Answer: ${qa.answer}`;
+}
+
 /** An implied fact's line, and with p = `repeatRate` a second line in another phrasing (no draw at rate 0). */
-function impliedLines(rng: Prng, person: Person, implied: PersonRelation, repeatRate: number): string[] {
+function impliedStatements(rng: Prng, person: Person, implied: PersonRelation, repeatRate: number): string[] {
   const first = restatement(rng, person, implied);
   if (!(repeatRate > 0 && rng.chance(repeatRate))) return [first];
   const others = PERSON_STATEMENTS[implied].map((template) => statement(person, implied, template)).filter((line) => line !== first);
@@ -104,7 +131,7 @@ export function demoDocument(
   phrasing: PassagePhrasing,
   impliedRate: number,
   walkThroughRate = 0,
-  repeatRate = 0,
+  impliedLineStyle: ImpliedLineStyle = {},
 ): { style: SelfEditStyle; prompt: string; completion: string } {
   const style = drawDemoStyle(rng);
   // No draw at rate 0, so corpora without walk-throughs stay byte-identical.
@@ -112,7 +139,7 @@ export function demoDocument(
   return {
     style,
     prompt: selfEditPrompt({ title: person.name, context }, style),
-    completion: walk ? walkThroughCompletion(rng, person, context, phrasing, impliedRateFor(style, impliedRate), repeatRate) : demoCompletion(rng, person, phrasing, style, impliedRate),
+    completion: walk ? walkThroughCompletion(rng, person, context, phrasing, impliedRateFor(style, impliedRate), impliedLineStyle) : demoCompletion(rng, person, phrasing, style, impliedRate),
   };
 }
 

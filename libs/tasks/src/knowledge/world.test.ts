@@ -168,6 +168,28 @@ describe('pretrainingCorpus', () => {
     }
   });
 
+  it('with impliedQuestionRate, a walk-through writes all its implied facts as "Question: … Answer: …" lines or none; at 0 the corpus is unchanged', () => {
+    const config = { ...small, selfEditDemoRate: 0, demoOnlyPeople: 60, walkThroughDemoRate: 1, impliedInDemoRate: 1 };
+    expect(sha(pretrainingCorpus(generateWorld(7, { ...config, impliedQuestionRate: 0 })))).toBe(sha(pretrainingCorpus(generateWorld(7, config))));
+    const world = generateWorld(7, { ...config, impliedQuestionRate: 0.5 });
+    const docs = pretrainingCorpus(world).filter((d) => d.kind === 'self-edit' && d.text.includes('Implications:\n'));
+    let asked = 0;
+    for (const doc of docs) {
+      const { person } = world.demoOnly.find((p) => doc.text.includes(`Passage:\n${p.person.name}\n`))!;
+      const lines = doc.text.split('Implications:\n')[1]!.trim().split('\n');
+      expect(lines).toHaveLength(10); // five direct statements, five implied facts, one line each
+      const questions = lines.filter((l) => l.startsWith('Question: '));
+      expect([0, 5]).toContain(questions.length);
+      if (questions.length === 0) continue;
+      asked++;
+      for (const relation of IMPLIED_RELATIONS) {
+        expect(questions.filter((l) => l.includes(person.name) && l.endsWith(`? Answer: ${person.facts[relation]}`))).toHaveLength(1);
+      }
+    }
+    expect(asked).toBeGreaterThan(docs.length * 0.2);
+    expect(asked).toBeLessThan(docs.length * 0.8);
+  });
+
   it('never mentions a held-out person', () => {
     const text = corpus.map((d) => d.text).join('\n');
     for (const split of PASSAGE_SPLITS) for (const p of world.splits[split]) expect(text).not.toContain(p.person.name);

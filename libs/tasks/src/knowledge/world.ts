@@ -36,6 +36,13 @@ export interface WorldConfig extends WorldEntitySizes, QuestionMix {
    * so this gives the base policy a variation that the reward can see and RL can amplify.
    */
   impliedRepeatRate: number;
+  /**
+   * Chance that a walk-through demonstration writes its implied facts as "Question: … Answer: …"
+   * lines instead of statements. The student absorbs a fact in that form about twice as well
+   * (BENCHMARKS.md), so the base policy sometimes writes the form that helps most: a choice of
+   * format the reward can see and RL can amplify, as SEAL's RL learned which self-edits help.
+   */
+  impliedQuestionRate: number;
   /** Times each world fact is stated (in rotating phrasings) in the pretraining corpus. */
   worldFactRepeats: number;
   /** Bios (all facts, fresh phrasings each) per pretraining person. */
@@ -65,6 +72,7 @@ export const DEFAULT_WORLD_CONFIG: WorldConfig = {
   walkThroughDemoRate: 0,
   impliedInDemoRate: 0.35,
   impliedRepeatRate: 0,
+  impliedQuestionRate: 0,
   worldFactRepeats: 4,
   biosPerPerson: 1,
 };
@@ -101,7 +109,7 @@ function checkConfig(config: WorldConfig): void {
   for (const key of counts) {
     if (!Number.isInteger(config[key]) || config[key] < 0) throw new Error(`world config: ${key} must be a non-negative integer, got ${config[key]}`);
   }
-  const rates = ['directQuestionRate', 'selfEditDemoRate', 'impliedInDemoRate', 'walkThroughDemoRate', 'impliedRepeatRate'] as const;
+  const rates = ['directQuestionRate', 'selfEditDemoRate', 'impliedInDemoRate', 'walkThroughDemoRate', 'impliedRepeatRate', 'impliedQuestionRate'] as const;
   for (const key of rates) {
     if (!(config[key] >= 0 && config[key] <= 1)) throw new Error(`world config: ${key} must be in [0, 1], got ${config[key]}`);
   }

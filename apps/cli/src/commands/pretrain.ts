@@ -83,7 +83,7 @@ export function exportModel(runDir: string, out: string, result: PretrainResult,
 export function register(program: Command): void {
   program
     .command('pretrain')
-    .description('train the tiny-world model from scratch (full-parameter) with resumable checkpoints')
+    .description('train the tiny-world model from scratch, or continue one (--init), full-parameter, with resumable checkpoints')
     .requiredOption('--out <dir>', 'run folder: world/, checkpoint/, model/, loss.csv, loss.png')
     .option('--world-seed <n>', 'world seed', '1')
     .option('--set <key=value>', 'world config override, e.g. --set pretrainPeople=600 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
@@ -101,6 +101,7 @@ export function register(program: Command): void {
     .option('--checkpoint-every <n>', 'steps between checkpoints', '25')
     .option('--threads <n>', 'ORT intra-op threads', '2')
     .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--init <dir>', "start from this model folder's weights and tokenizer instead of a random init (continued pretraining; its shape overrides --hidden/--layers/--heads/--ffn)")
     .option('--export <dir>', 'when finished, write the model folder (weights, tokenizer, world.json, loss curve) here')
     .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
       const s = (k: string) => o[k] as string;
@@ -119,6 +120,7 @@ export function register(program: Command): void {
         checkpointEvery: num(s('checkpointEvery'), '--checkpoint-every', true),
         intraOpThreads: num(s('threads'), '--threads', true),
         resume: o.resume === true,
+        ...(o.init === undefined ? {} : { init: s('init') }),
       };
       const bar = new cliProgress.SingleBar(
         { format: 'pretrain [{bar}] {value}/{total} steps | loss {loss} | {tps} tok/s | {duration_formatted} | ETA {eta_formatted}', etaBuffer: 50, stream: process.stderr, noTTYOutput: !process.stderr.isTTY, notTTYSchedule: 30_000 },

@@ -68,6 +68,25 @@ describe('pretrainTinyModel', () => {
     expect(weights(killed).equals(weights(straight))).toBe(true);
   }, 120_000);
 
+  it('--init continues from a model folder: its weights, shape and token ids, on a changed corpus', async () => {
+    const first = tmp();
+    const base = await pretrainTinyModel(micro(first));
+    const continued = tmp();
+    const changedCorpus = { ...micro(continued).worldOverrides, demoOnlyPeople: 20, selfEditDemoRate: 0, walkThroughDemoRate: 1, impliedQuestionRate: 0.5 };
+    // Flags for another shape are ignored: the init's shape is the model.
+    const options = micro(continued, { init: base.modelDir, worldOverrides: changedCorpus, model: { hiddenSize: 32, layers: 2, heads: 2, intermediateSize: 64 }, steps: 2 });
+    const run = await pretrainTinyModel(options);
+    expect(run.params).toBe(base.params);
+    // A random init starts near ln(vocab); a continued one near where the first run ended.
+    expect(run.losses[0]!.loss).toBeLessThan(base.losses[0]!.loss - 0.3);
+    for (const f of ['tokenizer.json', 'config.json']) {
+      expect(readFileSync(path.join(run.modelDir, f), 'utf8')).toBe(readFileSync(path.join(base.modelDir, f), 'utf8'));
+    }
+    // The world's own tokenizer numbers this corpus's words differently; the init's ids are kept.
+    expect(readFileSync(path.join(continued, 'world', 'tokenizer.json'), 'utf8')).not.toBe(readFileSync(path.join(base.modelDir, 'tokenizer.json'), 'utf8'));
+    await expect(pretrainTinyModel(micro(tmp(), { init: continued }))).rejects.toThrow(/--init: .* holds no model\.safetensors/);
+  }, 120_000);
+
   it('refuses --resume without a checkpoint, naming the file', async () => {
     await expect(pretrainTinyModel(micro(tmp(), { resume: true }))).rejects.toThrow(/trainer_state\.json not found/);
   });

@@ -3,6 +3,7 @@
  * document-masked rows, full-parameter AdamW, and atomic resumable checkpoints (HF weights +
  * optimizer state + step), so a killed run continues bit-identically from its last checkpoint.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -69,6 +70,12 @@ export interface PretrainOptions {
   /** Steps between checkpoints (a checkpoint is always written at the end). */
   checkpointEvery?: number;
   resume?: boolean;
+  /**
+   * A model folder to continue from — its weights, shape and tokenizer — instead of a random init:
+   * continued pretraining on this world's corpus (e.g. a corpus recipe changed after the model was
+   * trained). `model` is then ignored.
+   */
+  init?: string;
   intraOpThreads?: number;
   onStep?: (p: PretrainProgress) => void;
   /** Stops after this many steps of this invocation (tests kill a run on purpose). */
@@ -230,7 +237,11 @@ export async function pretrainTinyModel(o: PretrainOptions): Promise<PretrainRes
   }
   const worldDir = path.join(o.out, 'world');
   const ckptDir = path.join(o.out, 'checkpoint');
-  const settings = { worldSeed: o.worldSeed, worldOverrides: o.worldOverrides ?? {}, model: shape, lr: o.lr, warmup: o.warmup ?? 0, weightDecay: o.weightDecay ?? 0.01, batchSize: o.batchSize, seqLen: o.seqLen, seed: o.seed, steps: o.steps ?? null, epochs: o.epochs ?? null };
+  const initDir = o.init === undefined ? undefined : path.resolve(o.init);
+  if (initDir && !existsSync(path.join(initDir, 'model.safetensors'))) throw new PretrainError(`--init: ${initDir} holds no model.safetensors`);
+  // The init's weights are pinned by hash, so a resume against a changed folder is refused.
+  const init = initDir ? { dir: initDir, sha256: createHash('sha256').update(readFileSync(path.join(initDir, 'model.safetensors'))).digest('hex') } : null;
+  const settings = { init, worldSeed: o.worldSeed, worldOverrides: o.worldOverrides ?? {}, model: shape, lr: o.lr, warmup: o.warmup ?? 0, weightDecay: o.weightDecay ?? 0.01, batchSize: o.batchSize, seqLen: o.seqLen, seed: o.seed, steps: o.steps ?? null, epochs: o.epochs ?? null };
 
   let state: TrainerState | null = null;
   if (o.resume) {
@@ -246,7 +257,9 @@ export async function pretrainTinyModel(o: PretrainOptions): Promise<PretrainRes
   // The world (and its tokenizer) is regenerated deterministically; its manifest pins the corpus sha256.
   const world = generateWorld(o.worldSeed, o.worldOverrides);
   const manifest = writeWorldFiles(world, worldDir, 'seal pretrain');
-  const tokenizer = loadTokenizer(worldDir);
+  // Continued pretraining keeps the init's token ids: the world's own tokenizer numbers its words by frequency in this corpus.
+  const tokenizerDir = initDir ?? worldDir;
+  const tokenizer = loadTokenizer(tokenizerDir);
   const docs = pretrainingCorpus(world).map((d) => tokenizer.encode(d.text, { addSpecialTokens: true }).concat(tokenizer.eosId!));
   const padId = tokenizer.padId ?? 0;
   const { rows, truncated } = packDocuments(docs, o.seqLen, padId);
@@ -254,9 +267,14 @@ export async function pretrainTinyModel(o: PretrainOptions): Promise<PretrainRes
   const perEpoch = Math.ceil(rows.length / o.batchSize);
   const totalSteps = o.steps ?? Math.round((o.epochs ?? 1) * perEpoch);
 
-  const hfConfig = tinyLlamaConfig(shape, tokenizer.size, o.seqLen, { bos: tokenizer.bosId!, eos: tokenizer.eosId!, pad: padId });
-  const config = parseConfig(hfConfig, 'tiny model config');
-  const params = state ? loadCheckpoint(ckptDir).params : randomCheckpoint(config, o.seed).params;
+  const hfConfig = initDir
+    ? (JSON.parse(readFileSync(path.join(initDir, 'config.json'), 'utf8')) as Record<string, unknown>)
+    : tinyLlamaConfig(shape, tokenizer.size, o.seqLen, { bos: tokenizer.bosId!, eos: tokenizer.eosId!, pad: padId });
+  const config = parseConfig(hfConfig, initDir ? `${initDir}/config.json` : 'tiny model config');
+  if (initDir && (config.vocabSize !== tokenizer.size || config.maxPositionEmbeddings < o.seqLen)) {
+    throw new PretrainError(`--init: ${initDir} has vocab ${config.vocabSize} and ${config.maxPositionEmbeddings} positions; its tokenizer has ${tokenizer.size} tokens and --seq-len is ${o.seqLen}`);
+  }
+  const params = state ? loadCheckpoint(ckptDir).params : initDir ? loadCheckpoint(initDir).params : randomCheckpoint(config, o.seed).params;
   const paramCount = [...params.values()].reduce((n, t) => n + t.data.length, 0);
 
   const runtime: Runtime = createRuntime({ intraOpThreads: o.intraOpThreads ?? 2 });
@@ -288,7 +306,7 @@ export async function pretrainTinyModel(o: PretrainOptions): Promise<PretrainRes
         // Weights in F32 so a resumed run continues bit-identically.
         writeFileSync(path.join(tmp, 'config.json'), `${JSON.stringify(hfConfig, null, 2)}\n`);
         writeSafetensors(path.join(tmp, 'model.safetensors'), toHfTensors(config, current), { metadata: { format: 'pt' } });
-        for (const f of ['tokenizer.json', 'tokenizer_config.json']) writeFileSync(path.join(tmp, f), readFileSync(path.join(worldDir, f)));
+        for (const f of ['tokenizer.json', 'tokenizer_config.json']) writeFileSync(path.join(tmp, f), readFileSync(path.join(tokenizerDir, f)));
         writeSafetensors(path.join(tmp, 'optimizer.safetensors'), Object.entries(optimizer).map(([n, t]) => [n, { shape: t.shape, data: t.data as Float32Array }]));
         const s: TrainerState = { optimizerSteps: step, totalSteps, losses, settings };
         writeFileSync(path.join(tmp, 'trainer_state.json'), `${JSON.stringify(s)}\n`);
@@ -315,7 +333,7 @@ export async function pretrainTinyModel(o: PretrainOptions): Promise<PretrainRes
     if (startStep + stepsRun >= totalSteps) {
       mkdirSync(o.out, { recursive: true });
       const final = loadCheckpoint(ckptDir);
-      saveCheckpoint(modelDir, config, final.params, { tokenizerFrom: worldDir });
+      saveCheckpoint(modelDir, config, final.params, { tokenizerFrom: tokenizerDir });
     }
     return { modelDir, totalSteps, stepsRun, losses, params: paramCount, tokensPerEpoch, corpusSha256: manifest.files['pretrain.jsonl']?.sha256 ?? '', truncatedDocuments: truncated, resumedFrom: startStep };
   } finally {

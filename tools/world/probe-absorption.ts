@@ -6,7 +6,9 @@
  * implied questions are asked. Formats: `oracle` (the world's gold edit: each implied fact in two
  * phrasings plus the direct facts), `one` / `two` (each implied fact in one / two statement
  * phrasings), `qa` (each implied fact as "Question k: … Answer: …", one question phrasing),
- * `none` (passage only).
+ * `qa-inline` (one "Question: … Answer: …" line each, the form `impliedQuestionRate`
+ * demonstrates), `qa-line` (the question then the value on one line, no "Answer:"), `none`
+ * (passage only).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,7 @@ import { mergeConfigInputs, parseRunConfig, type RunConfigInput } from '@seal/co
 import { createInProcessRoles } from '@seal/coordinator/in-process';
 import { evalContexts, fillTemplate, IMPLIED_RELATIONS, PERSON_QUESTIONS, PERSON_STATEMENTS, readModelWorld, statement, type Person } from '@seal/tasks';
 
-const FORMATS = ['oracle', 'one', 'two', 'qa', 'none'] as const;
+const FORMATS = ['oracle', 'one', 'two', 'qa', 'qa-line', 'qa-inline', 'none'] as const;
 type Format = (typeof FORMATS)[number];
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -45,6 +47,8 @@ function edit(person: Person, id: string): string {
     case 'none': return '';
     case 'one': return IMPLIED_RELATIONS.map((r) => statement(person, r, PERSON_STATEMENTS[r][0]!)).join('\n');
     case 'two': return IMPLIED_RELATIONS.flatMap((r) => [0, 1].map((k) => statement(person, r, PERSON_STATEMENTS[r][k]!))).join('\n');
+    case 'qa-line': return IMPLIED_RELATIONS.map((r) => `${fillTemplate(PERSON_QUESTIONS[r][0]!, { n: person.name })} ${person.facts[r]}.`).join('\n');
+    case 'qa-inline': return IMPLIED_RELATIONS.map((r) => `Question: ${fillTemplate(PERSON_QUESTIONS[r][0]!, { n: person.name })} Answer: ${person.facts[r]}`).join('\n');
     case 'qa': return IMPLIED_RELATIONS.map((r, k) => `Question ${k + 1}: ${fillTemplate(PERSON_QUESTIONS[r][0]!, { n: person.name })}\nAnswer: ${person.facts[r]}`).join('\n');
   }
 }

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { Journal } from '@seal/coordinator';
 import { readModelWorld, type PersonRelation } from '@seal/tasks';
 import { factChecker, type FactStatus } from './fact-check';
+import { correlation, mean } from './stats';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { model: { type: 'string' } } });
 const runDir = positionals[0];
@@ -21,13 +22,6 @@ const { world } = readModelWorld(modelDir);
 const facts = factChecker(world);
 const byName = new Map(facts.everyone.map((p) => [p.person.name, p]));
 const journal = Journal.open(runDir);
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-function correlation(xs: number[], ys: number[]): number {
-  const mx = mean(xs), my = mean(ys);
-  const cov = mean(xs.map((x, i) => (x - mx) * (ys[i]! - my)));
-  return cov / Math.sqrt(mean(xs.map((x) => (x - mx) ** 2)) * mean(ys.map((y) => (y - my) ** 2)));
-}
 
 const answered = new Map<string, [number, number]>(); // `${relation}:${status}` → [correct, asked]
 try {

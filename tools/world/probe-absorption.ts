@@ -10,13 +10,13 @@
  * demonstrates), `qa-line` (the question then the value on one line, no "Answer:"), `none`
  * (passage only).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mergeConfigInputs, parseRunConfig, type RunConfigInput } from '@seal/coordinator';
 import { createInProcessRoles } from '@seal/coordinator/in-process';
 import { evalContexts, fillTemplate, IMPLIED_RELATIONS, PERSON_QUESTIONS, PERSON_STATEMENTS, readModelWorld, statement, type Person } from '@seal/tasks';
+import { modelRunConfig } from './model-settings';
 
 const FORMATS = ['oracle', 'one', 'two', 'qa', 'qa-line', 'qa-inline', 'none'] as const;
 type Format = (typeof FORMATS)[number];
@@ -29,17 +29,7 @@ const format = values.format as Format;
 if (!modelDir || !FORMATS.includes(format)) throw new Error(`usage: probe-absorption.ts MODEL_DIR [--format ${FORMATS.join('|')}] [--passages N] [--sft JSON]`);
 const { world } = readModelWorld(modelDir);
 const { contexts, oracle } = evalContexts(world, 'test', Number(values.passages));
-function readJson(what: string, read: () => string): unknown {
-  try {
-    return JSON.parse(read());
-  } catch (error) {
-    throw new Error(`${what}: ${(error as Error).message}`);
-  }
-}
-const settingsFile = join(modelDir, 'inner_loop.json');
-const settings = readJson(settingsFile, () => readFileSync(settingsFile, 'utf8')) as RunConfigInput;
-const sftOverrides = readJson('--sft', () => values.sft!) as NonNullable<RunConfigInput['inner']>['sft'];
-const config = parseRunConfig(mergeConfigInputs(settings, { inner: { sft: sftOverrides } }), `${settingsFile} + --sft`);
+const { config, sftOverrides } = modelRunConfig(modelDir, values.sft!);
 
 function edit(person: Person, id: string): string {
   switch (format) {

@@ -7,14 +7,16 @@
  * correlation of the reward with the edit's ground-truth implied score (right − wrong), and the
  * ground-truth score of the edits that reward would keep (best per passage).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mergeConfigInputs, parseRunConfig, type KnowledgeContext, type RunConfigInput } from '@seal/coordinator';
+import type { KnowledgeContext } from '@seal/coordinator';
 import { createInProcessRoles } from '@seal/coordinator/in-process';
 import { fillTemplate, IMPLIED_RELATIONS, passageContexts, PERSON_QUESTIONS, readModelWorld } from '@seal/tasks';
 import { factChecker } from './fact-check';
+import { modelRunConfig } from './model-settings';
+import { correlation, mean } from './stats';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -24,11 +26,7 @@ const modelDir = positionals[0];
 if (!modelDir) throw new Error('usage: probe-reward-noise.ts MODEL_DIR [--passages N] [--k K] [--sft JSON]');
 const { world } = readModelWorld(modelDir);
 const facts = factChecker(world);
-const settingsFile = join(modelDir, 'inner_loop.json');
-const config = parseRunConfig(
-  mergeConfigInputs(JSON.parse(readFileSync(settingsFile, 'utf8')) as RunConfigInput, { inner: { sft: JSON.parse(values.sft!) } }),
-  `${settingsFile} + --sft`,
-);
+const { config } = modelRunConfig(modelDir, values.sft!);
 const passages = world.splits['rl-train'].slice(0, Number(values.passages));
 const own = passageContexts(passages, 'train');
 // The passage's own questions first, then every implied relation × template.
@@ -42,12 +40,6 @@ const contexts: KnowledgeContext[] = own.map((c, i) => {
 
 const workDir = mkdtempSync(join(tmpdir(), 'reward-noise-'));
 const roles = createInProcessRoles({ modelDir, workDir, students: 2, capacity: 1, runtime: { intraOpThreads: 1, workers: 2 } });
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-function correlation(xs: number[], ys: number[]): number {
-  const mx = mean(xs), my = mean(ys);
-  const cov = mean(xs.map((x, i) => (x - mx) * (ys[i]! - my)));
-  return cov / Math.sqrt(mean(xs.map((x) => (x - mx) ** 2)) * mean(ys.map((y) => (y - my) ** 2)));
-}
 try {
   const base = (await roles.teacher.info()).baseCheckpoint;
   const edits = [];

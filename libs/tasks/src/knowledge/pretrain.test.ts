@@ -1,5 +1,5 @@
 /** @file Pretraining on a micro world: the loss falls, checkpoints resume bit-identically, bad settings are refused by name. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -85,6 +85,11 @@ describe('pretrainTinyModel', () => {
     // The world's own tokenizer numbers this corpus's words differently; the init's ids are kept.
     expect(readFileSync(path.join(continued, 'world', 'tokenizer.json'), 'utf8')).not.toBe(readFileSync(path.join(base.modelDir, 'tokenizer.json'), 'utf8'));
     await expect(pretrainTinyModel(micro(tmp(), { init: continued }))).rejects.toThrow(/--init: .* holds no model\.safetensors/);
+    const broken = tmp();
+    for (const f of ['model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(path.join(base.modelDir, f), path.join(broken, f));
+    await expect(pretrainTinyModel(micro(tmp(), { init: broken }))).rejects.toThrow(/--init: .*config\.json not found/);
+    writeFileSync(path.join(broken, 'config.json'), '{ "vocab_size": ');
+    await expect(pretrainTinyModel(micro(tmp(), { init: broken }))).rejects.toThrow(/--init: .*config\.json is not valid JSON/);
   }, 120_000);
 
   it('refuses --resume without a checkpoint, naming the file', async () => {

@@ -268,7 +268,7 @@ export async function pretrainTinyModel(o: PretrainOptions): Promise<PretrainRes
   const totalSteps = o.steps ?? Math.round((o.epochs ?? 1) * perEpoch);
 
   const hfConfig = initDir
-    ? (JSON.parse(readFileSync(path.join(initDir, 'config.json'), 'utf8')) as Record<string, unknown>)
+    ? readInitConfig(initDir)
     : tinyLlamaConfig(shape, tokenizer.size, o.seqLen, { bos: tokenizer.bosId!, eos: tokenizer.eosId!, pad: padId });
   const config = parseConfig(hfConfig, initDir ? `${initDir}/config.json` : 'tiny model config');
   if (initDir && (config.vocabSize !== tokenizer.size || config.maxPositionEmbeddings < o.seqLen)) {
@@ -338,6 +338,17 @@ export async function pretrainTinyModel(o: PretrainOptions): Promise<PretrainRes
     return { modelDir, totalSteps, stepsRun, losses, params: paramCount, tokensPerEpoch, corpusSha256: manifest.files['pretrain.jsonl']?.sha256 ?? '', truncatedDocuments: truncated, resumedFrom: startStep };
   } finally {
     await runtime.release();
+  }
+}
+
+/** The init folder's HF config.json, with errors that name the file. */
+function readInitConfig(initDir: string): Record<string, unknown> {
+  const file = path.join(initDir, 'config.json');
+  if (!existsSync(file)) throw new PretrainError(`--init: ${file} not found`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new PretrainError(`--init: ${file} is not valid JSON (${(e as Error).message})`);
   }
 }
 

@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { KnowledgeContext } from '@seal/coordinator';
 import { createInProcessRoles } from '@seal/coordinator/in-process';
-import { fillTemplate, IMPLIED_RELATIONS, passageContexts, PERSON_QUESTIONS, readModelWorld } from '@seal/tasks';
+import { passageContexts, readModelWorld } from '@seal/tasks';
 import { factChecker } from './fact-check';
+import { impliedTemplateQuestions } from './implied-questions';
 import { modelRunConfig } from './model-settings';
 import { correlation, mean } from './stats';
 
@@ -31,11 +32,7 @@ const passages = world.splits['rl-train'].slice(0, Number(values.passages));
 const own = passageContexts(passages, 'train');
 // The passage's own questions first, then every implied relation × template.
 const contexts: KnowledgeContext[] = own.map((c, i) => {
-  const person = passages[i]!.person;
-  const extra = IMPLIED_RELATIONS.flatMap((r) => PERSON_QUESTIONS[r].map((t, j) => ({
-    id: `${c.id}-${r}-${j}`, question: fillTemplate(t, { n: person.name }), answer: person.facts[r], kind: 'implied' as const,
-  })));
-  return { ...c, questions: [...c.questions, ...extra] };
+  return { ...c, questions: [...c.questions, ...impliedTemplateQuestions(passages[i]!.person, c.id)] };
 });
 
 const workDir = mkdtempSync(join(tmpdir(), 'reward-noise-'));

@@ -9,18 +9,17 @@
  * them again. Correlations are within a passage (each passage's mean removed), since selection only
  * compares edits of one passage; `kept*` are the means over the edit each reward would keep.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRuntime } from '@seal/engine';
 import type { SelfEdit } from '@seal/coordinator';
 import { InProcessTeacher } from '@seal/coordinator/in-process';
 import { generate, initLoraAdapter, LanguageModel, trainLora, type LoraAdapter } from '@seal/model';
-import { buildTrainSequences, passageContexts, questionPrompt, readModelWorld } from '@seal/tasks';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { factChecker } from './fact-check';
+import { buildTrainSequences, questionPrompt } from '@seal/tasks';
 import { impliedTemplateQuestions } from './implied-questions';
-import { modelRunConfig } from './model-settings';
+import { rlTrainProbe } from './rl-train-probe';
 import { correlation, mean } from './stats';
 
 type Q = { question: string; answer: string };
@@ -31,11 +30,7 @@ const { values, positionals } = parseArgs({
 });
 const modelDir = positionals[0];
 if (!modelDir) throw new Error('usage: probe-likelihood-reward.ts MODEL_DIR [--passages N] [--k K] [--sft JSON]');
-const { world } = readModelWorld(modelDir);
-const facts = factChecker(world);
-const { config } = modelRunConfig(modelDir, values.sft!);
-const passages = world.splits['rl-train'].slice(0, Number(values.passages));
-const own = passageContexts(passages, 'train');
+const { facts, config, passages, own } = rlTrainProbe(modelDir, values.sft!, Number(values.passages));
 
 // Sample the edits as a run's E-step does: the teacher role, its prompts and per-edit seeds.
 const storeDir = mkdtempSync(join(tmpdir(), 'likelihood-'));

@@ -13,10 +13,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { KnowledgeContext } from '@seal/coordinator';
 import { createInProcessRoles } from '@seal/coordinator/in-process';
-import { passageContexts, readModelWorld } from '@seal/tasks';
-import { factChecker } from './fact-check';
 import { impliedTemplateQuestions } from './implied-questions';
-import { modelRunConfig } from './model-settings';
+import { rlTrainProbe } from './rl-train-probe';
 import { correlation, mean } from './stats';
 
 const { values, positionals } = parseArgs({
@@ -25,11 +23,7 @@ const { values, positionals } = parseArgs({
 });
 const modelDir = positionals[0];
 if (!modelDir) throw new Error('usage: probe-reward-noise.ts MODEL_DIR [--passages N] [--k K] [--sft JSON]');
-const { world } = readModelWorld(modelDir);
-const facts = factChecker(world);
-const { config } = modelRunConfig(modelDir, values.sft!);
-const passages = world.splits['rl-train'].slice(0, Number(values.passages));
-const own = passageContexts(passages, 'train');
+const { facts, config, passages, own } = rlTrainProbe(modelDir, values.sft!, Number(values.passages));
 // The passage's own questions first, then every implied relation × template.
 const contexts: KnowledgeContext[] = own.map((c, i) => {
   return { ...c, questions: [...c.questions, ...impliedTemplateQuestions(passages[i]!.person, c.id)] };

@@ -17,7 +17,7 @@ import { createRuntime } from '@seal/engine';
 import type { SelfEdit } from '@seal/coordinator';
 import { InProcessTeacher } from '@seal/coordinator/in-process';
 import { generate, initLoraAdapter, LanguageModel, trainLora, type LoraAdapter } from '@seal/model';
-import { buildTrainSequences, questionPrompt } from '@seal/tasks';
+import { buildTrainSequences, createMatchGrader, questionPrompt } from '@seal/tasks';
 import { impliedTemplateQuestions } from './implied-questions';
 import { rlTrainProbe } from './rl-train-probe';
 import { correlation, mean } from './stats';
@@ -29,7 +29,7 @@ const { values, positionals } = parseArgs({
   options: { passages: { type: 'string', default: '24' }, k: { type: 'string', default: '4' }, sft: { type: 'string', default: '{}' }, 'common-seed': { type: 'boolean', default: false } },
 });
 const modelDir = positionals[0];
-if (!modelDir) throw new Error('usage: probe-likelihood-reward.ts MODEL_DIR [--passages N] [--k K] [--sft JSON]');
+if (!modelDir) throw new Error('usage: probe-likelihood-reward.ts MODEL_DIR [--passages N] [--k K] [--sft JSON] [--common-seed]');
 const { facts, config, passages, own } = rlTrainProbe(modelDir, values.sft!, Number(values.passages));
 
 // Sample the edits as a run's E-step does: the teacher role, its prompts and per-edit seeds.
@@ -51,11 +51,14 @@ const runtime = createRuntime({ intraOpThreads: 1, workers: 2 });
 const lm = LanguageModel.load(modelDir, { runtime });
 const tok = lm.tokenizer!;
 const sft = config.inner.sft;
+const grader = createMatchGrader('contains');
 
 async function greedyCorrect(title: string, questions: readonly Q[], adapter: LoraAdapter | null): Promise<number[]> {
   const prompts = questions.map((q) => tok.encode(questionPrompt(title, q.question)));
   const out = await generate(lm, prompts, { temperature: 0, maxNewTokens: config.inner.maxAnswerTokens, adapter, stopStrings: ['\n\n'] });
-  return out.texts.map((t, i) => (t.toLowerCase().includes(questions[i]!.answer.toLowerCase()) ? 1 : 0));
+  // graded as the student grades (its default 'contains' matcher)
+  const verdicts = await grader.grade(questions.map((q, i) => ({ question: q.question, gold: q.answer, prediction: out.texts[i]!.trim() })));
+  return verdicts.map((ok) => (ok ? 1 : 0));
 }
 
 /** Probability of the gold answer's tokens after the prompt (teacher forcing), per question. */

@@ -50,7 +50,7 @@ export function buildEvaluateJob(params: {
       maxAnswerTokens: config.inner.maxAnswerTokens,
     },
     repeats: config.inner.evalTimes,
-    seed: evaluationSeed(config.seed, round, subject),
+    seed: evaluationSeed(config.seed, round, context.id),
   };
 }
 

@@ -14,9 +14,14 @@ export const generationSeed = (seed: number, round: number) => deriveSeed(seed, 
 export const selfEditSeed = (requestSeed: number, passageId: string, index: number) =>
   deriveSeed(requestSeed, 'self-edit', passageId, index);
 
-/** The seed of the inner-loop update that scores `selfEditId`. */
-export const evaluationSeed = (seed: number, round: number, selfEditId: string) =>
-  deriveSeed(seed, 'evaluate', round, selfEditId);
+/**
+ * The seed of the inner-loop updates of `passageId` in `round`: every edit of one passage (and its
+ * passage-only baseline) starts from the same adapter draw. Common random numbers: best-of-K compares
+ * edits of one passage, and with a seed per edit most of what separated them was the adapter draw
+ * (BENCHMARKS.md, "the reward mostly measures the inner loop's luck"). The table's rows share it too.
+ */
+export const evaluationSeed = (seed: number, round: number, passageId: string) =>
+  deriveSeed(seed, 'evaluate', round, passageId);
 
 /** The seed of round `round`'s M-step. */
 export const updateSeed = (seed: number, round: number) => deriveSeed(seed, 'update', round);

@@ -13,8 +13,8 @@ const edit = (passageId: string, index: number): SelfEdit => ({
   id: `c/${passageId}/${index}`, passageId, index, promptStyle: 'implications', prompt: 'P',
   completion: `edit ${index}`, seed: index, tokenCount: 2, checkpointId: 'c',
 });
-const job = (round: number, context = first!, selfEdit = edit(context.id, 0)) =>
-  buildEvaluateJob({ config, runId: 'run', round, baseCheckpoint, context, selfEdit, subject: selfEdit.id });
+const job = (round: number, context = first!, selfEdit = edit(context.id, 0), runConfig = config) =>
+  buildEvaluateJob({ config: runConfig, runId: 'run', round, baseCheckpoint, context, selfEdit, subject: selfEdit.id });
 
 describe('buildEvaluateJob', () => {
   it('starts every edit of one passage in one round, and its passage-only baseline, from the same adapter seed', () => {
@@ -28,7 +28,6 @@ describe('buildEvaluateJob', () => {
     const seed = job(1).seed;
     expect(job(1, second, edit(second!.id, 0)).seed).not.toBe(seed);
     expect(job(2).seed).not.toBe(seed);
-    const other = buildEvaluateJob({ config: parseRunConfig({ seed: 12 }), runId: 'run', round: 1, baseCheckpoint, context: first!, selfEdit: edit(first!.id, 0), subject: `c/${first!.id}/0` });
-    expect(other.seed).not.toBe(seed);
+    expect(job(1, first, edit(first!.id, 0), parseRunConfig({ seed: 12 })).seed).not.toBe(seed);
   });
 });

@@ -107,6 +107,14 @@ export const RunConfigSchema = z.strictObject({
       /** reference: LoRA r 64 / α 128 on all projections, lr 3e-4, 2 epochs, merged. */
       sft: sftSchema({ rank: 16, alpha: 32, targets: [...PROJECTION_MODULES], lr: 3e-4, epochs: 2, batchSize: 2, lossMask: 'completion' }).prefault({}),
       merge: z.boolean().default(true),
+      /**
+       * The checkpoint each M-step trains from: 'previous', the last round's result (SEAL: round n
+       * starts from checkpoint n−1); 'base', the teacher's base every round (ReST-EM, Singh et al.
+       * 2023), so an update that overshoots is not compounded by the next.
+       */
+      from: z.enum(['previous', 'base']).default('previous'),
+      /** The kept pairs it trains on: 'round', this round's (SEAL); 'all', every round's so far. */
+      pairs: z.enum(['round', 'all']).default('round'),
     })
     .prefault({}),
   teacher: z

@@ -206,6 +206,26 @@ describe('runSeal', () => {
     journal.close();
   });
 
+  it("with mstep.from 'base' and pairs 'all', every M-step trains the base on every round's kept edits so far", async () => {
+    const dir = freshDir();
+    await runSeal({ runDir: dir, config: parseRunConfig({ ...configInput, mstep: { from: 'base', pairs: 'all' } }), ...roles() });
+    const journal = Journal.open(dir);
+    try {
+      let keptSoFar = 0;
+      for (const r of journal.rounds()) {
+        keptSoFar += journal.selections(r.round).length;
+        const mstep = journal.mstep(r.round)!;
+        expect(mstep.baseCheckpoint).toBe(journal.meta('teacher_base'));
+        expect(mstep.pairs).toBe(keptSoFar);
+        // the E-step still samples from the latest policy
+        if (r.round > 1) expect(r.teacherCheckpoint).toBe(journal.mstep(r.round - 1)!.resultCheckpoint);
+      }
+      expect(keptSoFar).toBeGreaterThan(journal.selections(1).length);
+    } finally {
+      journal.close();
+    }
+  });
+
   it('pushes the checkpoint again to a student that restarted mid-round (failed_precondition), then retries there', async () => {
     const dir = freshDir();
     const options: DeterministicStudentOptions = {

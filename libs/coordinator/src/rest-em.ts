@@ -442,6 +442,8 @@ function selectPhase(ctx: DriverContext, round: number, studentCkpt: CheckpointR
 async function updatePhase(ctx: DriverContext, round: number, teacherCkpt: CheckpointRef): Promise<void> {
   const { journal, config, options, emit } = ctx;
   const kept = journal.selections(round);
+  const pairs = config.mstep.pairs === 'all' ? Array.from({ length: round }, (_, i) => journal.selections(i + 1)).flat() : kept;
+  const from = config.mstep.from === 'base' ? journal.requireCheckpoint(journal.meta('teacher_base')!) : teacherCkpt;
   if (kept.length === 0) {
     // Nothing worth learning this round: the policy stays as it is (no update, no new checkpoint).
     journal.startMStep(round, `${ctx.runId}/r${round}/update`, teacherCkpt.id, 0);
@@ -449,9 +451,9 @@ async function updatePhase(ctx: DriverContext, round: number, teacherCkpt: Check
     return;
   }
   const key = `${ctx.runId}/r${round}/update`;
-  journal.startMStep(round, key, teacherCkpt.id, kept.length);
-  await ensureTeacherHolds(ctx, teacherCkpt);
-  const result = await withSpan('update teacher', { 'seal.round': round, 'seal.checkpoint_id': teacherCkpt.id, 'seal.pairs': kept.length }, async (span) => {
+  journal.startMStep(round, key, from.id, pairs.length);
+  await ensureTeacherHolds(ctx, from);
+  const result = await withSpan('update teacher', { 'seal.round': round, 'seal.checkpoint_id': from.id, 'seal.pairs': pairs.length }, async (span) => {
     const ref = await withRetries(
       `teacher Update (round ${round})`,
       config.rpc.retry,
@@ -461,8 +463,8 @@ async function updatePhase(ctx: DriverContext, round: number, teacherCkpt: Check
         options.teacher.update(
           {
             idempotencyKey: key,
-            baseCheckpoint: teacherCkpt,
-            pairs: kept.map((e) => ({ prompt: e.prompt, completion: e.completion })),
+            baseCheckpoint: from,
+            pairs: pairs.map((e) => ({ prompt: e.prompt, completion: e.completion })),
             sft: config.mstep.sft,
             merge: config.mstep.merge,
             seed: updateSeed(config.seed, round),

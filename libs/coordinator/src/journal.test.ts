@@ -1,10 +1,12 @@
 /** @file Journal: round trip, idempotent writes, manifests, disjoint passages, config checks on resume, and a SIGKILLed writer. */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from './config';
 import type { SealError } from './errors';
-import { Journal, type EvaluationRecord } from './journal';
+import { Journal, JOURNAL_FILE, type EvaluationRecord } from './journal';
+import { SEED_SCHEME } from './seeds';
 import { tempDirs } from './testing/temp-dirs';
 import { checkpointBytes, refOf, tinyContexts } from './testing/deterministic-roles';
 import type { SelfEdit } from './roles';
@@ -123,6 +125,22 @@ describe('journal', () => {
     const moved = Journal.open(dir, parseRunConfig({ rounds: 3, students: { addresses: ['h:1'] } }));
     moved.close();
     expect(Journal.open(dir).config).toMatchObject({ rounds: 3, students: { addresses: ['h:1'] } });
+  });
+
+  it('refuses to resume a run started under another seed scheme, and still opens it for reading', () => {
+    const dir = freshDir();
+    const config = parseRunConfig({ rounds: 2 });
+    Journal.create(dir, config, 'run').close();
+    // A journal written before the scheme was journaled has no seed_scheme row: scheme 1.
+    const db = new Database(join(dir, JOURNAL_FILE));
+    db.prepare("DELETE FROM meta WHERE key = 'seed_scheme'").run();
+    db.close();
+    const refused = thrown(() => Journal.open(dir, config));
+    expect(refused.code).toBe('failed_precondition');
+    expect(refused.message).toContain(`seed scheme 1 and this SEAL-TS derives seeds with scheme ${SEED_SCHEME}`);
+    const read = Journal.open(dir);
+    expect(read.runId).toBe('run');
+    read.close();
   });
 
   it('keeps every committed row when the writing process is SIGKILLed mid-round', () => {

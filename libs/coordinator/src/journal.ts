@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { canonicalJson, configHash, diffConfigs, parseRunConfig, resultDefiningConfig, type RunConfig } from './config';
 import { failedPrecondition, notFound } from './errors';
 import type { CheckpointRef, Context, EditFailure, EvaluateTimings, QuestionResult, SelfEdit } from './roles';
+import { SEED_SCHEME } from './seeds';
 
 export const JOURNAL_FILE = 'journal.sqlite';
 const SCHEMA_VERSION = 1;
@@ -206,8 +207,8 @@ export class Journal {
     if (existsSync(path)) throw failedPrecondition(`${path} already exists: resume that run or choose another --out`);
     const db = openDb(path);
     db.transaction(() => {
-      db.prepare('INSERT INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)').run(
-        'schema_version', String(SCHEMA_VERSION), 'run_id', runId, 'status', 'running',
+      db.prepare('INSERT INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?), (?, ?)').run(
+        'schema_version', String(SCHEMA_VERSION), 'run_id', runId, 'status', 'running', 'seed_scheme', String(SEED_SCHEME),
       );
       db.prepare('INSERT INTO config (id, hash, json, created_at) VALUES (1, ?, ?, ?)').run(
         configHash(config), JSON.stringify(config), now(),
@@ -232,6 +233,14 @@ export class Journal {
     }
     const row = db.prepare('SELECT json FROM config WHERE id = 1').get() as { json: string };
     const journaled = parseRunConfig(JSON.parse(row.json), `${path} (journaled config)`);
+    // A journal from before the scheme was journaled used scheme 1.
+    const seedScheme = (db.prepare("SELECT value FROM meta WHERE key = 'seed_scheme'").get() as { value: string } | undefined)?.value ?? '1';
+    if (config && seedScheme !== String(SEED_SCHEME)) {
+      db.close();
+      throw failedPrecondition(
+        `cannot resume ${runDir}: it was started with seed scheme ${seedScheme} and this SEAL-TS derives seeds with scheme ${SEED_SCHEME}, so its remaining work would not equal a straight run's; start a new run (or finish it with the SEAL-TS that started it)`,
+      );
+    }
     if (config) {
       const changed = diffConfigs(resultDefiningConfig(journaled), resultDefiningConfig(config));
       if (changed.length > 0) {

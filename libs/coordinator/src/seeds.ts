@@ -7,6 +7,13 @@ export function deriveSeed(seed: number, ...labels: (string | number)[]): number
   return digest.readUInt32LE(0);
 }
 
+/**
+ * The version of how seeds are derived, journaled with each run: a run resumed under another scheme
+ * would draw its remaining work differently and no longer equal a straight run. 1: an inner-loop
+ * seed per self-edit; 2: per (round, passage), `evaluationSeed` below.
+ */
+export const SEED_SCHEME = 2;
+
 /** The request seed the coordinator sends to the teacher for `round`'s generation. */
 export const generationSeed = (seed: number, round: number) => deriveSeed(seed, 'generate', round);
 

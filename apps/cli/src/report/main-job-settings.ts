@@ -15,7 +15,8 @@ export const SETTINGS_FILE = 'main-job.json';
 /**
  * The main job's sizing on 2 shared CPU cores, the same shape as the reference (2 rounds,
  * best-of-K, merged) with fewer passages and samples. Measured with the 3.7M models/tiny-world and
- * its inner_loop.json on an idle machine: 12.9 min wall (E-step 3.9, table 8.3; BENCHMARKS.md).
+ * its inner_loop.json in a fresh clone on an idle machine: 14.4 min wall (E-step 2.5, table of 100
+ * test passages 11.6; BENCHMARKS.md).
  */
 export const MAIN_JOB_DEFAULTS: RunConfigInput = {
   rounds: 2,

@@ -64,6 +64,8 @@ try {
       impliedScoreAll: Number(mean(scores).toFixed(2)),
       impliedScoreKept: Number(mean(keptScores).toFixed(2)),
       impliedScoreBestPerPassage: Number(mean([...perPassage.values()].map((s) => Math.max(...s))).toFixed(2)),
+      // how far a passage's K edits differ: a policy that collapsed onto one edit leaves selection nothing to find
+      impliedScoreSdWithinPassage: Number(mean([...perPassage.values()].map((s) => Math.sqrt(mean(s.map((x) => (x - mean(s)) ** 2))))).toFixed(2)),
     }));
   }
 } finally {

@@ -62,7 +62,7 @@ describe('resolveSettings', () => {
 
 describe('experiments/configs', () => {
   const dir = join(import.meta.dirname, '..', '..', '..', '..', 'experiments', 'configs');
-  it.each(['knowledge-tiny', 'knowledge-tiny-merged', 'knowledge-tiny-separated'])('%s.yaml resolves', (name) => {
+  it.each(['knowledge-tiny', 'knowledge-tiny-merged', 'knowledge-tiny-separated', 'knowledge-tiny-strong'])('%s.yaml resolves', (name) => {
     const s = resolveSettings({ configFile: join(dir, `${name}.yaml`), overrides: {}, extras: {} });
     expect(s.config.name).toBe(name);
     expect(s.config.mode).toBe(name.endsWith('separated') ? 'separated' : 'merged');

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { Journal } from '@seal/coordinator';
 import { readModelWorld, type PersonRelation } from '@seal/tasks';
 import { factChecker, type FactStatus } from './fact-check';
-import { correlation, mean } from './stats';
+import { correlation, mean, standardDeviation } from './stats';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { model: { type: 'string' } } });
 const runDir = positionals[0];
@@ -65,7 +65,7 @@ try {
       impliedScoreKept: Number(mean(keptScores).toFixed(2)),
       impliedScoreBestPerPassage: Number(mean([...perPassage.values()].map((s) => Math.max(...s))).toFixed(2)),
       // how far a passage's K edits differ: a policy that collapsed onto one edit leaves selection nothing to find
-      impliedScoreSdWithinPassage: Number(mean([...perPassage.values()].map((s) => Math.sqrt(mean(s.map((x) => (x - mean(s)) ** 2))))).toFixed(2)),
+      impliedScoreSdWithinPassage: Number(mean([...perPassage.values()].map(standardDeviation)).toFixed(2)),
     }));
   }
 } finally {

@@ -1,17 +1,20 @@
 /**
  * @file `node --import tsx tools/world/self-edit-quality.ts MODEL_DIR [--world FILE] [--split val]
- * [--passages 20] [--samples 2] [--temperature 1] [--style implications] [--weights FILE]`: how good a tiny-world model's own implications-style
+ * [--passages 20] [--samples 2] [--temperature 1] [--style implications] [--checkpoint FILE]`: how good a tiny-world model's own implications-style
  * self-edits are, measured against the world's ground truth instead of through a whole evaluation.
  * The self-edit row of the table can only beat passage-only when these edits name the passage's
  * person and state implied facts correctly; this says which of the two fails, in seconds.
  * MODEL_DIR may be an exported model or a `seal pretrain` checkpoint folder (then pass --world).
- * `--weights FILE` reads a run's policy: a checkpoint from `<run>/checkpoints/*.ckpt` (its
- * model.safetensors bytes) in place of MODEL_DIR's weights, with MODEL_DIR's config and tokenizer.
+ * `--checkpoint RUN_DIR/checkpoints/ID.ckpt` reads a run's policy instead: the archived checkpoint,
+ * sha256-checked against the run's journal, received by a ModelStore on MODEL_DIR (its config and
+ * tokenizer) as an in-process teacher would.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CheckpointArchive, Journal, type CheckpointRef } from '@seal/coordinator';
+import { ModelStore } from '@seal/coordinator/in-process';
 import { generate } from '@seal/model';
 import { DIRECT_RELATIONS, IMPLIED_RELATIONS, loadPretrained, readModelWorld, selfEditPrompt, type PassageSplit, type SelfEditStyle } from '@seal/tasks';
 import { factChecker } from './fact-check';
@@ -27,14 +30,14 @@ const { values, positionals } = parseArgs({
     style: { type: 'string', default: 'implications' },
     threads: { type: 'string', default: '2' },
     show: { type: 'string', default: '2' },
-    weights: { type: 'string' },
+    checkpoint: { type: 'string' },
   },
 });
 const modelDir = positionals[0];
-if (!modelDir) throw new Error('usage: self-edit-quality.ts MODEL_DIR [--world world.json] [--split val] [--passages N] [--samples K] [--weights RUN/checkpoints/ID.ckpt]');
+if (!modelDir) throw new Error('usage: self-edit-quality.ts MODEL_DIR [--world world.json] [--split val] [--passages N] [--samples K] [--checkpoint RUN_DIR/checkpoints/ID.ckpt]');
 const { world } = readModelWorld(modelDir, values.world);
 const passages = world.splits[values.split as PassageSplit].slice(0, Number(values.passages));
-const lm = loadPretrained(values.weights ? withWeights(modelDir, values.weights) : modelDir, Number(values.threads));
+const lm = loadPretrained(values.checkpoint ? await receiveCheckpoint(modelDir, values.checkpoint) : modelDir, Number(values.threads));
 const tokenizer = lm.tokenizer!;
 
 const facts = factChecker(world);
@@ -73,7 +76,7 @@ await lm.release();
 const per = (n: number) => (n / totals.edits).toFixed(2);
 console.log(
   JSON.stringify({
-    model: modelDir, ...(values.weights ? { weights: values.weights } : {}),
+    model: modelDir, ...(values.checkpoint ? { checkpoint: values.checkpoint } : {}),
     split: values.split,
     edits: totals.edits,
     seconds: Math.round((Date.now() - started) / 1000),
@@ -87,12 +90,19 @@ console.log(
   }),
 );
 
-/** A temporary model folder: MODEL_DIR's files, with `weights` as its model.safetensors. */
-function withWeights(dir: string, weights: string): string {
-  if (!existsSync(weights)) throw new Error(`--weights: ${weights} not found`);
-  const folder = mkdtempSync(join(tmpdir(), 'seal-weights-'));
-  for (const name of readdirSync(dir)) if (name !== 'model.safetensors') symlinkSync(resolve(dir, name), join(folder, name));
-  symlinkSync(resolve(weights), join(folder, 'model.safetensors'));
-  process.on('exit', () => rmSync(folder, { recursive: true, force: true }));
-  return folder;
+/** A temporary model folder for an archived checkpoint of a run, through the roles' own ModelStore. */
+async function receiveCheckpoint(dir: string, file: string): Promise<string> {
+  const runDir = dirname(dirname(file));
+  const journal = Journal.open(runDir);
+  let ref: CheckpointRef;
+  try {
+    ref = journal.requireCheckpoint(basename(file, '.ckpt'));
+  } finally {
+    journal.close();
+  }
+  const root = mkdtempSync(join(tmpdir(), 'seal-checkpoint-'));
+  process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+  const store = new ModelStore(dir, root);
+  await store.receive(new CheckpointArchive(runDir).read(ref, 1 << 20));
+  return store.dirOf(ref);
 }

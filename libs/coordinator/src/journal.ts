@@ -233,15 +233,15 @@ export class Journal {
     }
     const row = db.prepare('SELECT json FROM config WHERE id = 1').get() as { json: string };
     const journaled = parseRunConfig(JSON.parse(row.json), `${path} (journaled config)`);
-    // A journal from before the scheme was journaled used scheme 1.
-    const seedScheme = (db.prepare("SELECT value FROM meta WHERE key = 'seed_scheme'").get() as { value: string } | undefined)?.value ?? '1';
-    if (config && seedScheme !== String(SEED_SCHEME)) {
-      db.close();
-      throw failedPrecondition(
-        `cannot resume ${runDir}: it was started with seed scheme ${seedScheme} and this SEAL-TS derives seeds with scheme ${SEED_SCHEME}, so its remaining work would not equal a straight run's; start a new run (or finish it with the SEAL-TS that started it)`,
-      );
-    }
     if (config) {
+      // A journal from before the scheme was journaled used scheme 1.
+      const seedScheme = (db.prepare("SELECT value FROM meta WHERE key = 'seed_scheme'").get() as { value: string } | undefined)?.value ?? '1';
+      if (seedScheme !== String(SEED_SCHEME)) {
+        db.close();
+        throw failedPrecondition(
+          `cannot resume ${runDir}: it was started with seed scheme ${seedScheme} and this SEAL-TS derives seeds with scheme ${SEED_SCHEME}, so its remaining work would not equal a straight run's; start a new run (or finish it with the SEAL-TS that started it)`,
+        );
+      }
       const changed = diffConfigs(resultDefiningConfig(journaled), resultDefiningConfig(config));
       if (changed.length > 0) {
         db.close();

@@ -2,7 +2,7 @@
  * @file `node --import tsx tools/world/audit-rewards.ts RUN_DIR [--model DIR]`: how well a tiny-world
  * run's rewards track the truth. Per round: the correlation between each self-edit's reward and its
  * ground-truth implied score (implied facts stated right − wrong), that score for all edits, the kept
- * ones and the best per passage; then, over every evaluation, how often a question was answered
+ * ones and the best per passage, and how many implied facts two lines state right; then, over every evaluation, how often a question was answered
  * after the inner loop when the edit stated its fact right, wrong, both ways or not at all. The
  * first says whether selection can find the good edits; the second how much a right fact is worth.
  */
@@ -33,7 +33,8 @@ try {
     }));
     const edits = new Map(journal.selfEdits(round).map((e) => [e.id, e]));
     const kept = new Set(journal.selections(round).map((e) => e.id));
-    const scores: number[] = [], rewards: number[] = [];
+    const scores: number[] = [], rewards: number[] = [], repeated: number[] = [];
+    const keptRepeated: number[] = [];
     const perPassage = new Map<string, number[]>();
     const keptScores: number[] = [];
     for (const r of journal.rewards(round)) {
@@ -41,6 +42,8 @@ try {
       const score = facts.impliedScore(people.get(r.passageId)!.person, edit.completion);
       scores.push(score);
       rewards.push(r.reward);
+      repeated.push(facts.impliedRepeated(people.get(r.passageId)!.person, edit.completion));
+      if (kept.has(r.selfEditId)) keptRepeated.push(repeated.at(-1)!);
       perPassage.set(r.passageId, [...(perPassage.get(r.passageId) ?? []), score]);
       if (kept.has(r.selfEditId)) keptScores.push(score);
     }
@@ -66,6 +69,10 @@ try {
       impliedScoreBestPerPassage: Number(mean([...perPassage.values()].map((s) => Math.max(...s))).toFixed(2)),
       // how far a passage's K edits differ: a policy that collapsed onto one edit leaves selection nothing to find
       impliedScoreSdWithinPassage: Number(mean([...perPassage.values()].map(standardDeviation)).toFixed(2)),
+      // implied facts stated right on two or more lines: a style the student absorbs better
+      impliedRepeatedAll: Number(mean(repeated).toFixed(2)),
+      impliedRepeatedKept: Number(mean(keptRepeated).toFixed(2)),
+      rewardVsImpliedRepeated: Number(correlation(repeated, rewards).toFixed(3)),
     }));
   }
 } finally {

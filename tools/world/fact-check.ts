@@ -11,12 +11,14 @@ export interface FactChecker {
   readonly everyone: readonly WorldPerson[];
   /** Whether `text` names the person's value of `relation`. */
   statesTruth(person: Person, relation: PersonRelation, text: string): boolean;
-  /** How many other values that `relation` takes in this world `text` names. */
+  /** How many other values that `relation` takes in this world `text` names (not counting the person's own values of other relations). */
   wrongValues(person: Person, relation: PersonRelation, text: string): number;
   /** Right, wrong, both or neither (the two above, summarised). */
   status(person: Person, relation: PersonRelation, text: string): FactStatus;
   /** Implied facts stated right minus those stated wrong (a value both ways counts 0): a ground-truth reward. */
   impliedScore(person: Person, text: string): number;
+  /** Implied facts whose true value two or more lines state (the student absorbs a fact said twice ~1.6× as well). */
+  impliedRepeated(person: Person, text: string): number;
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -32,8 +34,12 @@ export function factChecker(world: World): FactChecker {
     }
   }
   const statesTruth = (person: Person, relation: PersonRelation, text: string) => mentions(text, person.facts[relation]);
-  const wrongValues = (person: Person, relation: PersonRelation, text: string) =>
-    [...(valuesOf.get(relation) ?? [])].filter((v) => v !== person.facts[relation] && mentions(text, v)).length;
+  // A value the person truly has under another relation is not a wrong one: the birth town is a
+  // city, and every edit names it, but it is no wrong claim about the work or school city.
+  const wrongValues = (person: Person, relation: PersonRelation, text: string) => {
+    const own = new Set(Object.values(person.facts));
+    return [...(valuesOf.get(relation) ?? [])].filter((v) => !own.has(v) && mentions(text, v)).length;
+  };
   const status = (person: Person, relation: PersonRelation, text: string): FactStatus => {
     const right = statesTruth(person, relation, text);
     const wrong = wrongValues(person, relation, text) > 0;
@@ -46,5 +52,9 @@ export function factChecker(world: World): FactChecker {
     status,
     impliedScore: (person, text) =>
       IMPLIED_RELATIONS.reduce((sum, r) => sum + ({ right: 1, wrong: -1, both: 0, missing: 0 } as const)[status(person, r, text)], 0),
+    impliedRepeated: (person, text) => {
+      const lines = text.split('\n');
+      return IMPLIED_RELATIONS.filter((r) => lines.filter((line) => mentions(line, person.facts[r])).length >= 2).length;
+    },
   };
 }

@@ -44,7 +44,7 @@ const facts = factChecker(world);
 /** Any other person's full name: a line about someone else teaches the wrong facts. */
 const otherPeople = new RegExp(facts.everyone.map((p) => `\\b${p.person.name}\\b`).join('|'));
 
-const totals = { edits: 0, lines: 0, titleLines: 0, otherNameLines: 0, impliedRight: 0, impliedWrong: 0, directRight: 0, directWrong: 0 };
+const totals = { edits: 0, lines: 0, titleLines: 0, otherNameLines: 0, impliedRight: 0, impliedWrong: 0, impliedRepeated: 0, directRight: 0, directWrong: 0 };
 let shown = 0;
 const started = Date.now();
 for (const [i, p] of passages.entries()) {
@@ -66,6 +66,7 @@ for (const [i, p] of passages.entries()) {
         totals[wrong] += facts.wrongValues(p.person, relation, text);
       }
     }
+    totals.impliedRepeated += facts.impliedRepeated(p.person, text);
     if (shown < Number(values.show)) {
       shown++;
       console.log(`--- ${p.person.name}: ${p.record.context}\n${text}\n`);
@@ -85,6 +86,7 @@ console.log(
     otherNameLineRate: (totals.otherNameLines / Math.max(1, totals.lines)).toFixed(2),
     impliedRightPerEdit: per(totals.impliedRight),
     impliedWrongPerEdit: per(totals.impliedWrong),
+    impliedRepeatedPerEdit: per(totals.impliedRepeated),
     directRightPerEdit: per(totals.directRight),
     directWrongPerEdit: per(totals.directWrong),
   }),

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import * as vega from 'vega';
 import { compile } from 'vega-lite';
 import { writeDirAtomically } from '@seal/model';
-import { DEFAULT_TINY_MODEL, DEFAULT_WORLD_CONFIG, pretrainTinyModel, PretrainError, type PretrainResult, type WorldConfig } from '@seal/tasks';
+import { DEFAULT_TINY_MODEL, DEFAULT_WORLD_CONFIG, pretrainTinyModel, PretrainError, type PretrainKind, type PretrainResult, type WorldConfig } from '@seal/tasks';
 
 /** Files of an exported model folder (models/tiny-world); MODEL_CARD.md and inner_loop.json are written by hand beside them. */
 export const EXPORTED_MODEL_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'world.json', 'pretrain.json', 'loss.csv', 'loss.png', 'loss.svg', 'MODEL_CARD.md', 'inner_loop.json'];
@@ -102,6 +102,7 @@ export function register(program: Command): void {
     .option('--threads <n>', 'ORT intra-op threads', '2')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--init <dir>', "start from this model folder's weights and tokenizer instead of a random init (continued pretraining; its shape overrides --hidden/--layers/--heads/--ffn)")
+    .option('--kinds <list>', 'train only on these corpus document kinds, comma-separated (passage, bio, qa, self-edit, world-fact, world-qa); default all')
     .option('--export <dir>', 'when finished, write the model folder (weights, tokenizer, world.json, loss curve) here')
     .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
       const s = (k: string) => o[k] as string;
@@ -121,6 +122,7 @@ export function register(program: Command): void {
         intraOpThreads: num(s('threads'), '--threads', true),
         resume: o.resume === true,
         ...(o.init === undefined ? {} : { init: s('init') }),
+        ...(o.kinds === undefined ? {} : { kinds: s('kinds').split(',').map((k) => k.trim()) as PretrainKind[] }),
       };
       const bar = new cliProgress.SingleBar(
         { format: 'pretrain [{bar}] {value}/{total} steps | loss {loss} | {tps} tok/s | {duration_formatted} | ETA {eta_formatted}', etaBuffer: 50, stream: process.stderr, noTTYOutput: !process.stderr.isTTY, notTTYSchedule: 30_000 },

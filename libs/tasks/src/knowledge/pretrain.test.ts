@@ -84,6 +84,11 @@ describe('pretrainTinyModel', () => {
     }
     // The world's own tokenizer numbers this corpus's words differently; the init's ids are kept.
     expect(readFileSync(path.join(continued, 'world', 'tokenizer.json'), 'utf8')).not.toBe(readFileSync(path.join(base.modelDir, 'tokenizer.json'), 'utf8'));
+    // Only the demonstrations: fewer tokens per epoch, still from the init.
+    const demosOnly = await pretrainTinyModel({ ...options, out: tmp(), kinds: ['self-edit'] });
+    expect(demosOnly.tokensPerEpoch).toBeGreaterThan(0);
+    expect(demosOnly.tokensPerEpoch).toBeLessThan(run.tokensPerEpoch / 2);
+    await expect(pretrainTinyModel({ ...options, out: tmp(), kinds: ['demo' as never] })).rejects.toThrow(/unknown corpus kind 'demo'/);
     await expect(pretrainTinyModel(micro(tmp(), { init: continued }))).rejects.toThrow(/--init: .* holds no model\.safetensors/);
     const broken = tmp();
     for (const f of ['model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(path.join(base.modelDir, f), path.join(broken, f));

@@ -35,7 +35,7 @@ import {
   type ModelConfig,
 } from '@seal/model';
 import { Prng } from './prng';
-import { pretrainingCorpus } from './pretraining-corpus';
+import { pretrainingCorpus, PRETRAIN_KINDS, type PretrainKind } from './pretraining-corpus';
 import { generateWorld, type WorldConfig } from './world';
 import { writeWorldFiles } from './world-files';
 
@@ -76,6 +76,12 @@ export interface PretrainOptions {
    * trained). `model` is then ignored.
    */
   init?: string;
+  /**
+   * Train only on these kinds of corpus document (all when absent): e.g. continued pretraining on
+   * the self-edit demonstrations alone changes how the model writes edits without another pass
+   * over the facts and questions that set how well it learns from a passage.
+   */
+  kinds?: readonly PretrainKind[];
   intraOpThreads?: number;
   onStep?: (p: PretrainProgress) => void;
   /** Stops after this many steps of this invocation (tests kill a run on purpose). */
@@ -241,7 +247,7 @@ export async function pretrainTinyModel(o: PretrainOptions): Promise<PretrainRes
   if (initDir && !existsSync(path.join(initDir, 'model.safetensors'))) throw new PretrainError(`--init: ${initDir} holds no model.safetensors`);
   // The init's weights are pinned by hash, so a resume against a changed folder is refused.
   const init = initDir ? { dir: initDir, sha256: createHash('sha256').update(readFileSync(path.join(initDir, 'model.safetensors'))).digest('hex') } : null;
-  const settings = { init, worldSeed: o.worldSeed, worldOverrides: o.worldOverrides ?? {}, model: shape, lr: o.lr, warmup: o.warmup ?? 0, weightDecay: o.weightDecay ?? 0.01, batchSize: o.batchSize, seqLen: o.seqLen, seed: o.seed, steps: o.steps ?? null, epochs: o.epochs ?? null };
+  const settings = { init, worldSeed: o.worldSeed, worldOverrides: o.worldOverrides ?? {}, model: shape, lr: o.lr, warmup: o.warmup ?? 0, weightDecay: o.weightDecay ?? 0.01, batchSize: o.batchSize, seqLen: o.seqLen, seed: o.seed, steps: o.steps ?? null, epochs: o.epochs ?? null, ...(o.kinds ? { kinds: [...o.kinds] } : {}) };
 
   let state: TrainerState | null = null;
   if (o.resume) {
@@ -260,7 +266,10 @@ export async function pretrainTinyModel(o: PretrainOptions): Promise<PretrainRes
   // Continued pretraining keeps the init's token ids: the world's own tokenizer numbers its words by frequency in this corpus.
   const tokenizerDir = initDir ?? worldDir;
   const tokenizer = loadTokenizer(tokenizerDir);
-  const docs = pretrainingCorpus(world).map((d) => tokenizer.encode(d.text, { addSpecialTokens: true }).concat(tokenizer.eosId!));
+  for (const kind of o.kinds ?? []) {
+    if (!PRETRAIN_KINDS.includes(kind)) throw new PretrainError(`unknown corpus kind '${kind}' (kinds: ${PRETRAIN_KINDS.join(', ')})`);
+  }
+  const docs = pretrainingCorpus(world).filter((d) => !o.kinds || o.kinds.includes(d.kind)).map((d) => tokenizer.encode(d.text, { addSpecialTokens: true }).concat(tokenizer.eosId!));
   const padId = tokenizer.padId ?? 0;
   const { rows, truncated } = packDocuments(docs, o.seqLen, padId);
   const tokensPerEpoch = docs.reduce((n, d) => n + Math.min(d.length, o.seqLen), 0);

@@ -11,7 +11,8 @@ import { demoDocument } from './self-edit-demos';
 import { decadeOf } from './entities';
 import type { World, WorldPerson } from './world';
 
-export type PretrainKind = 'passage' | 'bio' | 'qa' | 'self-edit' | 'world-fact' | 'world-qa';
+export const PRETRAIN_KINDS = ['passage', 'bio', 'qa', 'self-edit', 'world-fact', 'world-qa'] as const;
+export type PretrainKind = (typeof PRETRAIN_KINDS)[number];
 
 export interface PretrainDocument {
   kind: PretrainKind;
@@ -51,6 +52,7 @@ function demonstrationDocument(rng: Prng, world: World, { person, phrasing, reco
   const demo = demoDocument(rng, person, record.context, phrasing, world.config.impliedInDemoRate, world.config.walkThroughDemoRate, {
     repeatRate: world.config.impliedRepeatRate,
     questionRate: world.config.impliedQuestionRate,
+    thoroughRate: world.config.thoroughDemoRate,
   });
   return { kind: 'self-edit', text: `${demo.prompt}${demo.completion}` };
 }

@@ -71,6 +71,8 @@ export interface ImpliedLineStyle {
   repeatRate?: number;
   /** Chance that the whole walk-through writes its implied facts as questions and answers instead of statements. */
   questionRate?: number;
+  /** Chance that the whole walk-through states every implied fact (the rest state fewer, keeping the mean rate). */
+  thoroughRate?: number;
 }
 
 /**
@@ -86,11 +88,12 @@ export function walkThroughCompletion(
   context: string,
   phrasing: PassagePhrasing,
   impliedRate: number,
-  { repeatRate = 0, questionRate = 0 }: ImpliedLineStyle = {},
+  { repeatRate = 0, questionRate = 0, thoroughRate = 0 }: ImpliedLineStyle = {},
 ): string {
   // One draw per completion: a demonstration keeps one form for all its implied facts. A rate of 0
   // draws nothing, so corpora without it stay byte-identical.
   const asQuestions = questionRate > 0 && rng.chance(questionRate);
+  if (thoroughRate > 0) impliedRate = rng.chance(thoroughRate) ? 1 : Math.max(0, (impliedRate - thoroughRate) / (1 - thoroughRate));
   const order = [...DIRECT_RELATIONS].sort((a, b) => context.indexOf(person.facts[a]) - context.indexOf(person.facts[b]));
   return order
     .flatMap((relation) => [

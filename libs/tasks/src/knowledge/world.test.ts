@@ -190,6 +190,23 @@ describe('pretrainingCorpus', () => {
     expect(asked).toBeLessThan(docs.length * 0.8);
   });
 
+  it('with thoroughDemoRate, a walk-through states all its implied facts or fewer, at about the same mean rate; at 0 the corpus is unchanged', () => {
+    const config = { ...small, selfEditDemoRate: 0, demoOnlyPeople: 400, walkThroughDemoRate: 1, impliedInDemoRate: 0.5 };
+    expect(sha(pretrainingCorpus(generateWorld(7, { ...config, thoroughDemoRate: 0 })))).toBe(sha(pretrainingCorpus(generateWorld(7, config))));
+    const impliedCounts = (thoroughDemoRate: number) =>
+      pretrainingCorpus(generateWorld(7, { ...config, thoroughDemoRate }))
+        .filter((d) => d.kind === 'self-edit' && d.text.includes('Implications:\n'))
+        .map((d) => d.text.split('Implications:\n')[1]!.trim().split('\n').length - DIRECT_RELATIONS.length);
+    const share = (xs: number[], f: (x: number) => boolean) => xs.filter(f).length / xs.length;
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const independent = impliedCounts(0), thorough = impliedCounts(0.4);
+    expect(Math.abs(mean(thorough) - mean(independent))).toBeLessThan(0.5);
+    // the whole-edit draw: many more demonstrations state every implied fact, and more state none
+    expect(share(thorough, (n) => n === IMPLIED_RELATIONS.length)).toBeGreaterThan(share(independent, (n) => n === IMPLIED_RELATIONS.length) + 0.2);
+    expect(share(thorough, (n) => n === 0)).toBeGreaterThan(share(independent, (n) => n === 0));
+    expect(() => generateWorld(7, { ...config, thoroughDemoRate: 1.5 })).toThrow(/thoroughDemoRate must be in \[0, 1\]/);
+  });
+
   it('never mentions a held-out person', () => {
     const text = corpus.map((d) => d.text).join('\n');
     for (const split of PASSAGE_SPLITS) for (const p of world.splits[split]) expect(text).not.toContain(p.person.name);

@@ -43,6 +43,13 @@ export interface WorldConfig extends WorldEntitySizes, QuestionMix {
    * format the reward can see and RL can amplify, as SEAL's RL learned which self-edits help.
    */
   impliedQuestionRate: number;
+  /**
+   * Chance that a walk-through demonstration states every implied fact; the others state each at
+   * the rate that keeps the mean at `impliedInDemoRate`. Independent per-fact omissions give the
+   * edits of one passage little to choose between; a thorough-or-sparse draw per demonstration
+   * gives the base policy a whole-edit variation the reward can see and the M-step can copy.
+   */
+  thoroughDemoRate: number;
   /** Times each world fact is stated (in rotating phrasings) in the pretraining corpus. */
   worldFactRepeats: number;
   /** Bios (all facts, fresh phrasings each) per pretraining person. */
@@ -73,6 +80,7 @@ export const DEFAULT_WORLD_CONFIG: WorldConfig = {
   impliedInDemoRate: 0.35,
   impliedRepeatRate: 0,
   impliedQuestionRate: 0,
+  thoroughDemoRate: 0,
   worldFactRepeats: 4,
   biosPerPerson: 1,
 };
@@ -109,7 +117,7 @@ function checkConfig(config: WorldConfig): void {
   for (const key of counts) {
     if (!Number.isInteger(config[key]) || config[key] < 0) throw new Error(`world config: ${key} must be a non-negative integer, got ${config[key]}`);
   }
-  const rates = ['directQuestionRate', 'selfEditDemoRate', 'impliedInDemoRate', 'walkThroughDemoRate', 'impliedRepeatRate', 'impliedQuestionRate'] as const;
+  const rates = ['directQuestionRate', 'selfEditDemoRate', 'impliedInDemoRate', 'walkThroughDemoRate', 'impliedRepeatRate', 'impliedQuestionRate', 'thoroughDemoRate'] as const;
   for (const key of rates) {
     if (!(config[key] >= 0 && config[key] <= 1)) throw new Error(`world config: ${key} must be in [0, 1], got ${config[key]}`);
   }

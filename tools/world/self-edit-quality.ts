@@ -45,6 +45,9 @@ const facts = factChecker(world);
 const otherPeople = new RegExp(facts.everyone.map((p) => `\\b${p.person.name}\\b`).join('|'));
 
 const totals = { edits: 0, lines: 0, titleLines: 0, otherNameLines: 0, impliedRight: 0, impliedWrong: 0, impliedRepeated: 0, directRight: 0, directWrong: 0 };
+/** Per implied relation, edits stating its true value; and how many edits state 0..5 of them right. */
+const rightByRelation = Object.fromEntries(IMPLIED_RELATIONS.map((r) => [r, 0])) as Record<(typeof IMPLIED_RELATIONS)[number], number>;
+const rightHistogram = IMPLIED_RELATIONS.map(() => 0).concat(0);
 let shown = 0;
 const started = Date.now();
 for (const [i, p] of passages.entries()) {
@@ -67,6 +70,9 @@ for (const [i, p] of passages.entries()) {
       }
     }
     totals.impliedRepeated += facts.impliedRepeated(p.person, text);
+    const right = IMPLIED_RELATIONS.filter((r) => facts.statesTruth(p.person, r, text));
+    for (const r of right) rightByRelation[r]++;
+    rightHistogram[right.length]!++;
     if (shown < Number(values.show)) {
       shown++;
       console.log(`--- ${p.person.name}: ${p.record.context}\n${text}\n`);
@@ -87,6 +93,9 @@ console.log(
     impliedRightPerEdit: per(totals.impliedRight),
     impliedWrongPerEdit: per(totals.impliedWrong),
     impliedRepeatedPerEdit: per(totals.impliedRepeated),
+    // the gap to a perfect edit is mostly facts left out, not wrong ones: a whole-edit spread gives best-of-K more to find
+    impliedRightRateByRelation: Object.fromEntries(Object.entries(rightByRelation).map(([r, n]) => [r, Number((n / totals.edits).toFixed(2))])),
+    impliedRightHistogram: rightHistogram,
     directRightPerEdit: per(totals.directRight),
     directWrongPerEdit: per(totals.directWrong),
   }),

@@ -2,9 +2,10 @@
  * @file `node --import tsx tools/world/audit-rewards.ts RUN_DIR [--model DIR]`: how well a tiny-world
  * run's rewards track the truth. Per round: the correlation between each self-edit's reward and its
  * ground-truth implied score (implied facts stated right − wrong), that score for all edits, the kept
- * ones and the best per passage, and how many implied facts two lines state right; then, over every evaluation, how often a question was answered
- * after the inner loop when the edit stated its fact right, wrong, both ways or not at all. The
- * first says whether selection can find the good edits; the second how much a right fact is worth.
+ * ones and the best per passage, and how many implied facts two lines state right; then, over every
+ * evaluation, how often a question was answered after the inner loop when the edit stated its fact
+ * right, wrong, both ways or not at all. The first says whether selection can find the good edits;
+ * the second how much a right fact is worth.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,10 +40,11 @@ try {
     const keptScores: number[] = [];
     for (const r of journal.rewards(round)) {
       const edit = edits.get(r.selfEditId)!;
-      const score = facts.impliedScore(people.get(r.passageId)!.person, edit.completion);
+      const { person } = people.get(r.passageId)!;
+      const score = facts.impliedScore(person, edit.completion);
       scores.push(score);
       rewards.push(r.reward);
-      repeated.push(facts.impliedRepeated(people.get(r.passageId)!.person, edit.completion));
+      repeated.push(facts.impliedRepeated(person, edit.completion));
       if (kept.has(r.selfEditId)) keptRepeated.push(repeated.at(-1)!);
       perPassage.set(r.passageId, [...(perPassage.get(r.passageId) ?? []), score]);
       if (kept.has(r.selfEditId)) keptScores.push(score);

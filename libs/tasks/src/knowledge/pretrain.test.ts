@@ -89,6 +89,7 @@ describe('pretrainTinyModel', () => {
     expect(demosOnly.tokensPerEpoch).toBeGreaterThan(0);
     expect(demosOnly.tokensPerEpoch).toBeLessThan(run.tokensPerEpoch / 2);
     await expect(pretrainTinyModel({ ...options, out: tmp(), kinds: ['demo' as never] })).rejects.toThrow(/unknown corpus kind 'demo'/);
+    await expect(pretrainTinyModel(micro(tmp(), { init: base.modelDir, steps: 2, kinds: ['self-edit'], worldOverrides: { ...changedCorpus, demoOnlyPeople: 0 } }))).rejects.toThrow(/no documents of kinds self-edit/);
     await expect(pretrainTinyModel(micro(tmp(), { init: continued }))).rejects.toThrow(/--init: .* holds no model\.safetensors/);
     const broken = tmp();
     for (const f of ['model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) copyFileSync(path.join(base.modelDir, f), path.join(broken, f));

@@ -270,6 +270,7 @@ export async function pretrainTinyModel(o: PretrainOptions): Promise<PretrainRes
     if (!PRETRAIN_KINDS.includes(kind)) throw new PretrainError(`unknown corpus kind '${kind}' (kinds: ${PRETRAIN_KINDS.join(', ')})`);
   }
   const docs = pretrainingCorpus(world).filter((d) => !o.kinds || o.kinds.includes(d.kind)).map((d) => tokenizer.encode(d.text, { addSpecialTokens: true }).concat(tokenizer.eosId!));
+  if (docs.length === 0) throw new PretrainError(`the corpus has no documents of kinds ${o.kinds!.join(', ')} under this world config`);
   const padId = tokenizer.padId ?? 0;
   const { rows, truncated } = packDocuments(docs, o.seqLen, padId);
   const tokensPerEpoch = docs.reduce((n, d) => n + Math.min(d.length, o.seqLen), 0);

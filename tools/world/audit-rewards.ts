@@ -44,10 +44,13 @@ try {
       const score = facts.impliedScore(person, edit.completion);
       scores.push(score);
       rewards.push(r.reward);
-      repeated.push(facts.impliedRepeated(person, edit.completion));
-      if (kept.has(r.selfEditId)) keptRepeated.push(repeated.at(-1)!);
+      const doubled = facts.impliedRepeated(person, edit.completion);
+      repeated.push(doubled);
       perPassage.set(r.passageId, [...(perPassage.get(r.passageId) ?? []), score]);
-      if (kept.has(r.selfEditId)) keptScores.push(score);
+      if (kept.has(r.selfEditId)) {
+        keptScores.push(score);
+        keptRepeated.push(doubled);
+      }
     }
     for (const ev of journal.evaluations(round)) {
       if (ev.kind !== 'self_edit' || !ev.selfEditId) continue;

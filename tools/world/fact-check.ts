@@ -21,8 +21,8 @@ export interface FactChecker {
   impliedRepeated(person: Person, text: string): number;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const mentions = (text: string, value: string) => new RegExp(`\\b${escape(value)}\\b`).test(text);
+export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const mentions = (text: string, value: string) => new RegExp(`\\b${escapeRegExp(value)}\\b`).test(text);
 
 export function factChecker(world: World): FactChecker {
   const everyone = [...world.pretrain, ...world.demoOnly, ...Object.values(world.splits).flat()];

@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { generate } from '@seal/model';
 import { IMPLIED_FROM, IMPLIED_RELATIONS, PERSON_STATEMENTS, loadPretrained, readModelWorld, selfEditPrompt, statement, type PassageSplit, type SelfEditStyle } from '@seal/tasks';
+import { escapeRegExp } from './fact-check';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -18,7 +19,6 @@ if (!modelDir) throw new Error('usage: probe-implied-knowledge.ts MODEL_DIR [--s
 const { world } = readModelWorld(modelDir);
 const lm = loadPretrained(modelDir, 2);
 const tokenizer = lm.tokenizer!;
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const known = Object.fromEntries(IMPLIED_RELATIONS.map((r) => [r, 0]));
 const passages = world.splits[values.split as PassageSplit].slice(0, Number(values.passages));
 for (const p of passages) {
@@ -29,7 +29,7 @@ for (const p of passages) {
     const prefix = impliedLine.slice(0, impliedLine.indexOf(p.person.facts[relation])).trimEnd();
     const ids = tokenizer.encode(`${selfEditPrompt(p.record, values.style as SelfEditStyle)}${sourceLine}\n${prefix}`);
     const out = await generate(lm, [ids], { temperature: 0, maxNewTokens: 6, seed: 0 });
-    if (new RegExp(`^\\s*(the )?${escape(p.person.facts[relation])}\\b`).test(out.texts[0]!)) known[relation]!++;
+    if (new RegExp(`^\\s*(the )?${escapeRegExp(p.person.facts[relation])}\\b`).test(out.texts[0]!)) known[relation]!++;
   }
 }
 await lm.release();

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { CheckpointArchive, Journal, type CheckpointRef } from '@seal/coordinator';
 import { ModelStore } from '@seal/coordinator/in-process';
 import { generate } from '@seal/model';
-import { DIRECT_RELATIONS, IMPLIED_RELATIONS, loadPretrained, readModelWorld, selfEditPrompt, type PassageSplit, type SelfEditStyle } from '@seal/tasks';
+import { DIRECT_RELATIONS, IMPLIED_RELATIONS, loadPretrained, readModelWorld, selfEditPrompt, type ImpliedRelation, type PassageSplit, type SelfEditStyle } from '@seal/tasks';
 import { factChecker } from './fact-check';
 
 const { values, positionals } = parseArgs({
@@ -44,9 +44,9 @@ const facts = factChecker(world);
 /** Any other person's full name: a line about someone else teaches the wrong facts. */
 const otherPeople = new RegExp(facts.everyone.map((p) => `\\b${p.person.name}\\b`).join('|'));
 
-const totals = { edits: 0, lines: 0, titleLines: 0, otherNameLines: 0, impliedRight: 0, impliedWrong: 0, impliedRepeated: 0, directRight: 0, directWrong: 0 };
+const totals = { edits: 0, lines: 0, titleLines: 0, otherNameLines: 0, impliedWrong: 0, impliedRepeated: 0, directRight: 0, directWrong: 0 };
 /** Per implied relation, edits stating its true value; and how many edits state 0..5 of them right. */
-const rightByRelation = Object.fromEntries(IMPLIED_RELATIONS.map((r) => [r, 0])) as Record<(typeof IMPLIED_RELATIONS)[number], number>;
+const rightByRelation = Object.fromEntries(IMPLIED_RELATIONS.map((r) => [r, 0])) as Record<ImpliedRelation, number>;
 const rightHistogram = IMPLIED_RELATIONS.map(() => 0).concat(0);
 let shown = 0;
 const started = Date.now();
@@ -60,19 +60,15 @@ for (const [i, p] of passages.entries()) {
     totals.lines += lines.length;
     totals.titleLines += lines.filter((l) => l.includes(p.person.name)).length;
     totals.otherNameLines += lines.filter((l) => !l.includes(p.person.name) && otherPeople.test(l)).length;
-    for (const [relations, right, wrong] of [
-      [IMPLIED_RELATIONS, 'impliedRight', 'impliedWrong'],
-      [DIRECT_RELATIONS, 'directRight', 'directWrong'],
-    ] as const) {
-      for (const relation of relations) {
-        if (facts.statesTruth(p.person, relation, text)) totals[right]++;
-        totals[wrong] += facts.wrongValues(p.person, relation, text);
-      }
+    const impliedRight = IMPLIED_RELATIONS.filter((r) => facts.statesTruth(p.person, r, text));
+    for (const r of impliedRight) rightByRelation[r]++;
+    rightHistogram[impliedRight.length]!++;
+    for (const relation of IMPLIED_RELATIONS) totals.impliedWrong += facts.wrongValues(p.person, relation, text);
+    for (const relation of DIRECT_RELATIONS) {
+      if (facts.statesTruth(p.person, relation, text)) totals.directRight++;
+      totals.directWrong += facts.wrongValues(p.person, relation, text);
     }
     totals.impliedRepeated += facts.impliedRepeated(p.person, text);
-    const right = IMPLIED_RELATIONS.filter((r) => facts.statesTruth(p.person, r, text));
-    for (const r of right) rightByRelation[r]++;
-    rightHistogram[right.length]!++;
     if (shown < Number(values.show)) {
       shown++;
       console.log(`--- ${p.person.name}: ${p.record.context}\n${text}\n`);
@@ -90,7 +86,7 @@ console.log(
     linesPerEdit: per(totals.lines),
     titleLineRate: (totals.titleLines / Math.max(1, totals.lines)).toFixed(2),
     otherNameLineRate: (totals.otherNameLines / Math.max(1, totals.lines)).toFixed(2),
-    impliedRightPerEdit: per(totals.impliedRight),
+    impliedRightPerEdit: per(Object.values(rightByRelation).reduce((a, b) => a + b, 0)),
     impliedWrongPerEdit: per(totals.impliedWrong),
     impliedRepeatedPerEdit: per(totals.impliedRepeated),
     // the gap to a perfect edit is mostly facts left out, not wrong ones: a whole-edit spread gives best-of-K more to find

@@ -241,6 +241,9 @@ export async function pretrainTinyModel(o: PretrainOptions): Promise<PretrainRes
   for (const [k, v] of Object.entries({ lr: o.lr, batchSize: o.batchSize, seqLen: o.seqLen })) {
     if (!(v > 0) || !Number.isFinite(v)) throw new PretrainError(`${k} must be a positive number, got ${v}`);
   }
+  for (const kind of o.kinds ?? []) {
+    if (!PRETRAIN_KINDS.includes(kind)) throw new PretrainError(`unknown corpus kind '${kind}' (kinds: ${PRETRAIN_KINDS.join(', ')})`);
+  }
   const worldDir = path.join(o.out, 'world');
   const ckptDir = path.join(o.out, 'checkpoint');
   const initDir = o.init === undefined ? undefined : path.resolve(o.init);
@@ -266,9 +269,6 @@ export async function pretrainTinyModel(o: PretrainOptions): Promise<PretrainRes
   // Continued pretraining keeps the init's token ids: the world's own tokenizer numbers its words by frequency in this corpus.
   const tokenizerDir = initDir ?? worldDir;
   const tokenizer = loadTokenizer(tokenizerDir);
-  for (const kind of o.kinds ?? []) {
-    if (!PRETRAIN_KINDS.includes(kind)) throw new PretrainError(`unknown corpus kind '${kind}' (kinds: ${PRETRAIN_KINDS.join(', ')})`);
-  }
   const docs = pretrainingCorpus(world).filter((d) => !o.kinds || o.kinds.includes(d.kind)).map((d) => tokenizer.encode(d.text, { addSpecialTokens: true }).concat(tokenizer.eosId!));
   if (docs.length === 0) throw new PretrainError(`the corpus has no documents of kinds ${o.kinds!.join(', ')} under this world config`);
   const padId = tokenizer.padId ?? 0;

@@ -53,6 +53,7 @@ function demonstrationDocument(rng: Prng, world: World, { person, phrasing, reco
     repeatRate: world.config.impliedRepeatRate,
     questionRate: world.config.impliedQuestionRate,
     thoroughRate: world.config.thoroughDemoRate,
+    thoroughRepeatRate: world.config.thoroughRepeatRate,
   });
   return { kind: 'self-edit', text: `${demo.prompt}${demo.completion}` };
 }

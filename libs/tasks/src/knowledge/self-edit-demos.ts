@@ -73,6 +73,8 @@ export interface ImpliedLineStyle {
   questionRate?: number;
   /** Chance that the whole walk-through states every implied fact (the rest state fewer, keeping the mean rate). */
   thoroughRate?: number;
+  /** In a thorough walk-through, the chance that each implied fact gets a second phrasing (replaces `repeatRate` there). */
+  thoroughRepeatRate?: number;
 }
 
 /**
@@ -88,12 +90,16 @@ export function walkThroughCompletion(
   context: string,
   phrasing: PassagePhrasing,
   impliedRate: number,
-  { repeatRate = 0, questionRate = 0, thoroughRate = 0 }: ImpliedLineStyle = {},
+  { repeatRate = 0, questionRate = 0, thoroughRate = 0, thoroughRepeatRate = 0 }: ImpliedLineStyle = {},
 ): string {
   // One draw per completion: a demonstration keeps one form for all its implied facts. A rate of 0
   // draws nothing, so corpora without it stay byte-identical.
   const asQuestions = questionRate > 0 && rng.chance(questionRate);
-  if (thoroughRate > 0) impliedRate = rng.chance(thoroughRate) ? 1 : Math.max(0, (impliedRate - thoroughRate) / (1 - thoroughRate));
+  if (thoroughRate > 0) {
+    const thorough = rng.chance(thoroughRate);
+    impliedRate = thorough ? 1 : Math.max(0, (impliedRate - thoroughRate) / (1 - thoroughRate));
+    if (thorough && thoroughRepeatRate > 0) repeatRate = thoroughRepeatRate;
+  }
   const order = [...DIRECT_RELATIONS].sort((a, b) => context.indexOf(person.facts[a]) - context.indexOf(person.facts[b]));
   return order
     .flatMap((relation) => [

@@ -207,6 +207,20 @@ describe('pretrainingCorpus', () => {
     expect(() => generateWorld(7, { ...config, thoroughDemoRate: 1.5 })).toThrow(/thoroughDemoRate must be in \[0, 1\]/);
   });
 
+  it('with thoroughRepeatRate, a thorough walk-through states each implied fact twice and the sparse ones once; at 0 the corpus is unchanged', () => {
+    const config = { ...small, selfEditDemoRate: 0, demoOnlyPeople: 300, walkThroughDemoRate: 1, impliedInDemoRate: 0.5, thoroughDemoRate: 0.4 };
+    expect(sha(pretrainingCorpus(generateWorld(7, { ...config, thoroughRepeatRate: 0 })))).toBe(sha(pretrainingCorpus(generateWorld(7, config))));
+    const impliedLines = pretrainingCorpus(generateWorld(7, { ...config, thoroughRepeatRate: 1 }))
+      .filter((d) => d.kind === 'self-edit' && d.text.includes('Implications:\n'))
+      .map((d) => d.text.split('Implications:\n')[1]!.trim().split('\n').length - DIRECT_RELATIONS.length);
+    const thorough = impliedLines.filter((n) => n > IMPLIED_RELATIONS.length);
+    expect(new Set(thorough)).toEqual(new Set([2 * IMPLIED_RELATIONS.length]));
+    expect(thorough.length / impliedLines.length).toBeGreaterThan(0.3);
+    expect(thorough.length / impliedLines.length).toBeLessThan(0.5);
+    expect(impliedLines.filter((n) => n < IMPLIED_RELATIONS.length).length).toBeGreaterThan(0);
+    expect(() => generateWorld(7, { ...config, thoroughRepeatRate: -0.1 })).toThrow(/thoroughRepeatRate must be in \[0, 1\]/);
+  });
+
   it('never mentions a held-out person', () => {
     const text = corpus.map((d) => d.text).join('\n');
     for (const split of PASSAGE_SPLITS) for (const p of world.splits[split]) expect(text).not.toContain(p.person.name);

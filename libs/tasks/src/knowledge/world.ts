@@ -50,6 +50,12 @@ export interface WorldConfig extends WorldEntitySizes, QuestionMix {
    * gives the base policy a whole-edit variation the reward can see and the M-step can copy.
    */
   thoroughDemoRate: number;
+  /**
+   * In a thorough walk-through, the chance that each implied fact gets a second line in another
+   * phrasing (in place of `impliedRepeatRate` there). A fact stated twice is absorbed far better,
+   * so the thorough-or-sparse choice then moves an edit's reward by more than the reward's noise.
+   */
+  thoroughRepeatRate: number;
   /** Times each world fact is stated (in rotating phrasings) in the pretraining corpus. */
   worldFactRepeats: number;
   /** Bios (all facts, fresh phrasings each) per pretraining person. */
@@ -81,6 +87,7 @@ export const DEFAULT_WORLD_CONFIG: WorldConfig = {
   impliedRepeatRate: 0,
   impliedQuestionRate: 0,
   thoroughDemoRate: 0,
+  thoroughRepeatRate: 0,
   worldFactRepeats: 4,
   biosPerPerson: 1,
 };
@@ -117,7 +124,7 @@ function checkConfig(config: WorldConfig): void {
   for (const key of counts) {
     if (!Number.isInteger(config[key]) || config[key] < 0) throw new Error(`world config: ${key} must be a non-negative integer, got ${config[key]}`);
   }
-  const rates = ['directQuestionRate', 'selfEditDemoRate', 'impliedInDemoRate', 'walkThroughDemoRate', 'impliedRepeatRate', 'impliedQuestionRate', 'thoroughDemoRate'] as const;
+  const rates = ['directQuestionRate', 'selfEditDemoRate', 'impliedInDemoRate', 'walkThroughDemoRate', 'impliedRepeatRate', 'impliedQuestionRate', 'thoroughDemoRate', 'thoroughRepeatRate'] as const;
   for (const key of rates) {
     if (!(config[key] >= 0 && config[key] <= 1)) throw new Error(`world config: ${key} must be in [0, 1], got ${config[key]}`);
   }

@@ -62,11 +62,18 @@ describe('resolveSettings', () => {
 
 describe('experiments/configs', () => {
   const dir = join(import.meta.dirname, '..', '..', '..', '..', 'experiments', 'configs');
-  it.each(['knowledge-tiny', 'knowledge-tiny-merged', 'knowledge-tiny-separated', 'knowledge-tiny-strong'])('%s.yaml resolves', (name) => {
+  it.each(['knowledge-tiny', 'knowledge-tiny-merged', 'knowledge-tiny-separated'])('%s.yaml resolves', (name) => {
     const s = resolveSettings({ configFile: join(dir, `${name}.yaml`), overrides: {}, extras: {} });
     expect(s.config.name).toBe(name);
     expect(s.config.mode).toBe(name.endsWith('separated') ? 'separated' : 'merged');
     expect(s.extras.model).toBe(DEFAULT_MODEL_DIR);
     expect(DEFAULT_MODEL_DIR).toMatch(/\/models\/tiny-world$/);
+  });
+
+  it('knowledge-tiny.yaml is the main job: the same resolved config as `seal run` with no file', () => {
+    const experiment = resolveSettings({ configFile: join(dir, 'knowledge-tiny.yaml'), overrides: {}, extras: {} });
+    const mainJob = resolveSettings({ overrides: {}, extras: {} });
+    expect({ ...experiment.config, name: mainJob.config.name }).toEqual(mainJob.config);
+    expect(experiment.extras).toEqual(mainJob.extras);
   });
 });

@@ -14,15 +14,18 @@ export const SETTINGS_FILE = 'main-job.json';
 
 /**
  * The main job's sizing on 2 shared CPU cores, the same shape as the reference (2 rounds,
- * best-of-K, merged) with fewer passages and samples. Measured with the 3.7M models/tiny-world and
- * its inner_loop.json in a fresh clone on an idle machine: 14.4 min wall (E-step 2.5, table of 100
- * test passages 11.6; BENCHMARKS.md).
+ * best-of-K, merged) with fewer passages (24 per round; reference 50) and more samples (K 8;
+ * reference 5). The M-step's lr is the inner loop's 3e-3, ten times the reference's: at 3e-4 on
+ * 12 pairs the 3.7M policy did not move (BENCHMARKS.md, "three M-step variants"). Measured with
+ * models/tiny-world and its inner_loop.json: about 18 min of run on an idle machine (E-step 7,
+ * table of 100 test passages 9; BENCHMARKS.md).
  */
 export const MAIN_JOB_DEFAULTS: RunConfigInput = {
   rounds: 2,
-  data: { passagesPerRound: 12 },
-  selfEdits: { perPassage: 4 },
+  data: { passagesPerRound: 24 },
+  selfEdits: { perPassage: 8 },
   inner: { evalTimes: 1 },
+  mstep: { sft: { lr: 3e-3, epochs: 3 } },
 };
 
 /**

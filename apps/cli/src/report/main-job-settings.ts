@@ -17,8 +17,8 @@ export const SETTINGS_FILE = 'main-job.json';
  * best-of-K, merged) with fewer passages (24 per round; reference 50) and more samples (K 8;
  * reference 5). The M-step's lr is the inner loop's 3e-3, ten times the reference's: at 3e-4 on
  * 12 pairs the 3.7M policy did not move (BENCHMARKS.md, "three M-step variants"). Measured with
- * models/tiny-world and its inner_loop.json: about 18 min of run on an idle machine (E-step 7,
- * table of 100 test passages 9; BENCHMARKS.md).
+ * models/tiny-world and its inner_loop.json in a fresh clone on an idle machine: 16.8 min of run
+ * (E-step 7.2, table of 100 test passages 8.7), 16.9 min with the install (BENCHMARKS.md).
  */
 export const MAIN_JOB_DEFAULTS: RunConfigInput = {
   rounds: 2,

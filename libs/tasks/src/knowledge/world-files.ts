@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pretrainingCorpus, type PretrainKind } from './pretraining-corpus';
+import { pretrainingCorpus, type PretrainDocument, type PretrainKind } from './pretraining-corpus';
 import { buildTokenizer, loadTokenizer } from './tokenizer-builder';
 import { oracleRecords, PASSAGE_SPLITS, splitPassages, type PassageSplit, type World, type WorldConfig } from './world';
 
@@ -22,6 +22,11 @@ export interface WorldManifest {
   pretraining: { documents: number; tokens: number; byKind: Record<string, { documents: number; tokens: number }> };
   tokenizer: { vocabSize: number };
   files: Record<string, { bytes: number; sha256: string }>;
+}
+
+/** The corpus as `pretrain.jsonl` holds it, one document per line; its sha256 is a model's `corpusSha256`. */
+export function corpusJsonl(corpus: PretrainDocument[]): string {
+  return corpus.map((doc) => JSON.stringify(doc)).join('\n') + '\n';
 }
 
 function json(value: unknown): string {
@@ -43,7 +48,7 @@ export function writeWorldFiles(world: World, dir: string, generator = 'tools/wo
   }
 
   const corpus = pretrainingCorpus(world);
-  contents.set('pretrain.jsonl', corpus.map((doc) => JSON.stringify(doc)).join('\n') + '\n');
+  contents.set('pretrain.jsonl', corpusJsonl(corpus));
 
   // The vocabulary covers everything the model will read or write, held-out passages included:
   // they use the world's closed vocabulary (new name pairs, known words), so nothing leaks.

@@ -10,6 +10,7 @@ import { pretrainingCorpus } from './pretraining-corpus';
 import { selfEditPrompt } from './prompts';
 import { buildTrainSequences } from './train-sequences';
 import { generateWorld, oracleRecords, oracleSequences, PASSAGE_SPLITS, splitPassages } from './world';
+import { corpusJsonl } from './world-files';
 
 const small = { pretrainPeople: 200, rlTrainPassages: 30, valPassages: 20, testPassages: 40 };
 const world = generateWorld(7, small);
@@ -222,9 +223,7 @@ describe('pretrainingCorpus', () => {
   it("regenerates the committed model's corpora byte for byte: stage 1 (every research knob at 0) and stage 2 (models/tiny-world/world.json)", () => {
     const modelDir = join(import.meta.dirname, '..', '..', '..', '..', 'models', 'tiny-world');
     const corpusSha = (seed: number, config: Parameters<typeof generateWorld>[1]) =>
-      createHash('sha256')
-        .update(pretrainingCorpus(generateWorld(seed, config)).map((doc) => JSON.stringify(doc)).join('\n') + '\n')
-        .digest('hex');
+      createHash('sha256').update(corpusJsonl(pretrainingCorpus(generateWorld(seed, config)))).digest('hex');
     const stage1 = { pretrainPeople: 600, selfEditDemoRate: 0, demoOnlyPeople: 6000, walkThroughDemoRate: 1 };
     // MODEL_CARD.md's stage-1 corpus: a knob added since must draw nothing at its default of 0
     expect(corpusSha(1, stage1)).toBe('50babcfe62b6b544ca6a7701f9f248b8a42701e0978eb53702be718f78d16f00');
